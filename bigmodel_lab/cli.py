@@ -1,0 +1,80 @@
+"""命令行入口：python -m bigmodel_lab run | doctor | student-edition。"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .notebooks import PRESETS, check_preset, default_notebook_dir, resolve_notebooks
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bigmodel_lab",
+        description="大模型动手实验室：无界面运行笔记本、检查环境、生成学生版。",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="命令")
+
+    run = commands.add_parser("run", help="用 papermill 依次运行笔记本，最后打印耗时与内存表")
+    run.add_argument("notebooks", nargs="*", help="要运行的笔记本，如 07 或 07_pretraining；默认全部")
+    run.add_argument("--preset", default="cpu", help=f"预设：{' / '.join(PRESETS)}（默认 cpu）")
+    run.add_argument("--output", default="runs", help="执行后笔记本的保存目录（默认 runs）")
+    run.add_argument("--notebooks-dir", default=None, help="笔记本所在目录（默认 ./notebooks）")
+
+    commands.add_parser("doctor", help="检查 Python、依赖、设备、内存、中文字体与数据")
+
+    student = commands.add_parser("student-edition", help="生成去掉参考答案的学生版笔记本")
+    student.add_argument("output", help="学生版的输出目录，例如 student")
+    student.add_argument("--notebooks-dir", default=None, help="笔记本所在目录（默认 ./notebooks）")
+    return parser
+
+
+def _command_run(args) -> int:
+    from .runner import format_table, run_series
+
+    check_preset(args.preset)
+    directory = Path(args.notebooks_dir) if args.notebooks_dir else default_notebook_dir()
+    notebooks = resolve_notebooks(args.notebooks, directory)
+    if not notebooks:
+        raise FileNotFoundError(f"{directory} 中没有编号开头的笔记本。")
+    results = run_series(notebooks, Path(args.output), args.preset)
+    print(format_table(results))
+    failed = [r for r in results if r.status != "通过"]
+    if failed:
+        print(failed[0].error, file=sys.stderr)
+        skipped = len(notebooks) - len(results)
+        if skipped:
+            print(f"因上面的错误，后面 {skipped} 本笔记本没有运行。", file=sys.stderr)
+        return 1
+    print(f"全部 {len(results)} 本笔记本运行通过，结果保存在 {args.output}。")
+    return 0
+
+
+def _command_student(args) -> int:
+    from .edition import write_student_edition
+
+    directory = Path(args.notebooks_dir) if args.notebooks_dir else default_notebook_dir()
+    written = write_student_edition(directory, Path(args.output))
+    print(f"已写出 {len(written)} 本学生版笔记本到 {args.output}。")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """解析命令行并执行对应命令，返回退出码。"""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _command_run(args)
+        if args.command == "doctor":
+            from .doctor import environment_report
+
+            return 0 if environment_report() else 1
+        if args.command == "student-edition":
+            return _command_student(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    parser.print_help()
+    return 2

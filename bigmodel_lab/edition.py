@@ -1,0 +1,61 @@
+"""生成学生版：去掉参考答案与全部输出，其余内容与教师版相同。"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .exercises import strip_solutions
+from .notebooks import list_notebooks
+
+SOLUTION_TAG = "solution"
+
+
+def make_student_notebook(notebook):
+    """就地把一本 nbformat 笔记本改为学生版并返回它。
+
+    代码单元删去 BEGIN/END SOLUTION 之间的行；带 solution 标签的单元（如展开式参考解答）整个删去；
+    所有输出与执行序号清空。
+    """
+    cells = []
+    for cell in notebook.cells:
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+        cells.append(cell)
+    notebook.cells = cells
+    return notebook
+
+
+def write_student_edition(source_dir: Path, output_dir: Path) -> list[Path]:
+    """把 source_dir 中的笔记本系列复制到 output_dir 并转换为学生版，返回写出的笔记本路径。
+
+    笔记本目录中的其他文件（例如笔记本读取的参考检查点）原样复制，学生版因此可以独立运行。
+    """
+    import nbformat
+
+    source_dir, output_dir = Path(source_dir), Path(output_dir)
+    notebooks = list_notebooks(source_dir)
+    if not notebooks:
+        raise FileNotFoundError(f"{source_dir} 中没有编号开头的笔记本；请检查 --notebooks 参数。")
+    if output_dir.resolve() == source_dir.resolve():
+        raise ValueError("学生版的输出目录不能是笔记本目录本身，否则参考答案会被覆盖；请换一个目录。")
+
+    shutil.copytree(
+        source_dir,
+        output_dir,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__"),
+    )
+    written = []
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        make_student_notebook(notebook)
+        target = output_dir / path.name
+        nbformat.write(notebook, target)
+        written.append(target)
+    return written

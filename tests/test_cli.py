@@ -1,0 +1,133 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bigmodel_lab.cli import main
+from bigmodel_lab.edition import write_student_edition
+from bigmodel_lab.notebooks import resolve_notebooks
+from bigmodel_lab.runner import format_table, run_series
+
+EXERCISE = """from bigmodel_lab.exercises import check_close
+answer_1 = ...
+# BEGIN SOLUTION
+answer_1 = 0.5
+# END SOLUTION
+print(check_close(answer_1, 0.5))"""
+
+
+def _write_notebook(path: Path, *sources: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('preset = "cpu"')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, *(nbformat.v4.new_code_cell(source) for source in sources)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture
+def series(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _write_notebook(folder / "00_first.ipynb", "print('第一本', preset)")
+    _write_notebook(folder / "01_exercise.ipynb", EXERCISE)
+    return folder
+
+
+def _outputs(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    return "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
+
+
+def test_resolve_by_number_name_and_file(series):
+    assert [p.name for p in resolve_notebooks(["01", "00_first"], series)] == ["00_first.ipynb", "01_exercise.ipynb"]
+    assert resolve_notebooks([str(series / "01_exercise.ipynb")], series)[0].name == "01_exercise.ipynb"
+
+
+def test_resolve_unknown_notebook_lists_available(series):
+    with pytest.raises(FileNotFoundError, match="找不到笔记本 '99'.*00_first"):
+        resolve_notebooks(["99"], series)
+
+
+def test_run_series_executes_in_order_with_preset(series, tmp_path):
+    results = run_series(resolve_notebooks([], series), tmp_path / "runs", preset="gpu")
+    assert [r.status for r in results] == ["通过", "通过"]
+    assert "第一本 gpu" in _outputs(tmp_path / "runs" / "00_first.ipynb")
+    table = format_table(results)
+    assert table.splitlines()[0].split() == ["笔记本", "秒", "内存峰值", "MiB", "状态"]
+    assert results[0].peak_mb > 0
+
+
+def test_run_strips_machine_paths_from_metadata(series, tmp_path):
+    run_series(resolve_notebooks(["00"], series), tmp_path / "runs")
+    text = (tmp_path / "runs" / "00_first.ipynb").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text
+
+
+def test_run_failure_names_notebook_and_cell(series, tmp_path, capsys):
+    _write_notebook(series / "02_broken.ipynb", "x = 1", "raise ValueError('坏了')")
+    code = main(["run", "--notebooks-dir", str(series), "--output", str(tmp_path / "runs"), "02"])
+    error = capsys.readouterr().err
+    assert code == 1
+    assert "02_broken.ipynb 的第 3 个单元" in error
+    assert "坏了" in error
+
+
+def test_run_unknown_preset_is_rejected(series, capsys):
+    assert main(["run", "--notebooks-dir", str(series), "--preset", "tpu"]) == 2
+    assert "未知预设 'tpu'" in capsys.readouterr().err
+
+
+def test_run_unknown_notebook_is_rejected(series, capsys):
+    assert main(["run", "--notebooks-dir", str(series), "42"]) == 2
+    assert "找不到笔记本 '42'" in capsys.readouterr().err
+
+
+def test_run_missing_directory_is_rejected(tmp_path, capsys):
+    assert main(["run", "--notebooks-dir", str(tmp_path / "nowhere")]) == 2
+    assert "不存在" in capsys.readouterr().err
+
+
+def test_student_edition_removes_solutions_and_runs(series, tmp_path):
+    student = tmp_path / "student"
+    written = write_student_edition(series, student)
+    assert [p.name for p in written] == ["00_first.ipynb", "01_exercise.ipynb"]
+    source = (student / "01_exercise.ipynb").read_text(encoding="utf-8")
+    assert "answer_1 = 0.5" not in source
+    results = run_series(written, tmp_path / "student_runs")
+    assert [r.status for r in results] == ["通过", "通过"]
+    assert "尚未作答" in _outputs(tmp_path / "student_runs" / "01_exercise.ipynb")
+
+
+def test_teacher_edition_reports_correct(series, tmp_path):
+    run_series(resolve_notebooks(["01"], series), tmp_path / "runs")
+    assert _outputs(tmp_path / "runs" / "01_exercise.ipynb").strip() == "正确"
+
+
+def test_student_edition_refuses_to_overwrite_sources(series):
+    with pytest.raises(ValueError, match="不能是笔记本目录本身"):
+        write_student_edition(series, series)
+
+
+def test_student_edition_command(series, tmp_path, capsys):
+    assert main(["student-edition", str(tmp_path / "out"), "--notebooks-dir", str(series)]) == 0
+    assert "已写出 2 本学生版笔记本" in capsys.readouterr().out
+
+
+def test_module_entry_point_prints_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "bigmodel_lab", "--help"], capture_output=True, text=True, encoding="utf-8"
+    )
+    assert result.returncode == 0
+    assert "student-edition" in result.stdout
+
+
+def test_doctor_report_lists_every_check(capsys):
+    from bigmodel_lab.doctor import format_report, run_checks
+
+    report = format_report(run_checks())
+    for name in ("Python", "torch", "计算设备", "内存", "中文字体", "数据"):
+        assert name in report
