@@ -69,13 +69,25 @@ def clean_metadata(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_notebook(source: Path, output: Path, preset: str = "cpu", kernel: str | None = None) -> RunResult:
-    """在笔记本所在目录执行它，把执行结果写到 output，返回 RunResult。"""
+def run_notebook(
+    source: Path,
+    output: Path,
+    preset: str = "cpu",
+    kernel: str | None = None,
+    parameters: dict | None = None,
+) -> RunResult:
+    """在笔记本所在目录执行它，把执行结果写到 output，返回 RunResult。
+
+    parameters 是额外传给 papermill 的参数（例如 {"max_steps": 3}）；preset 为默认的 cpu 时不注入，
+    这样提交的笔记本里不会多出一个 injected-parameters 单元。
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     check_preset(preset)
-    parameters = {} if preset == "cpu" else {"preset": preset}
+    parameters = dict(parameters or {})
+    if preset != "cpu":
+        parameters["preset"] = preset
     started = time.perf_counter()
     status, error = "通过", ""
     with _PeakMemory() as memory:
