@@ -1,4 +1,4 @@
-"""命令行入口：python -m bigmodel_lab run | doctor | student-edition。"""
+"""命令行入口：python -m bigmodel_lab run | doctor | student-edition | grade。"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .notebooks import PRESETS, check_preset, default_notebook_dir, resolve_note
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bigmodel_lab",
-        description="大模型动手实验室：无界面运行笔记本、检查环境、生成学生版。",
+        description="大模型动手实验室：无界面运行笔记本、检查环境、生成学生版、汇总练习成绩。",
     )
     commands = parser.add_subparsers(dest="command", metavar="命令")
 
@@ -27,7 +27,25 @@ def _build_parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student-edition", help="生成去掉参考答案的学生版笔记本")
     student.add_argument("output", help="学生版的输出目录，例如 student")
     student.add_argument("--notebooks-dir", default=None, help="笔记本所在目录（默认 ./notebooks）")
+    grade = commands.add_parser("grade", help="汇总学生交回的笔记本中每道练习的检查结果")
+    grade.add_argument("submissions", help="作业目录：每位学生一个子目录，里面是交回的笔记本")
+    grade.add_argument("--output", default="grades.csv", help="成绩表（CSV）的保存路径（默认 grades.csv）")
+    grade.add_argument("--execute", action="store_true", help="先重新执行每本笔记本（训练只跑 3 步）再统计")
     return parser
+
+
+def _command_grade(args) -> int:
+    from .grading import grade_submissions, write_grades
+
+    grades = grade_submissions(Path(args.submissions), execute=args.execute)
+    if not grades:
+        raise FileNotFoundError(f"{args.submissions} 中没有 .ipynb 文件。")
+    write_grades(grades, Path(args.output))
+    for grade in grades:
+        note = f"  {grade.note}" if grade.note else ""
+        print(f"{grade.student}  {grade.notebook}  正确 {grade.correct}  不正确 {grade.incorrect}  尚未作答 {grade.unanswered}{note}")
+    print(f"成绩表已写入 {args.output}。")
+    return 0
 
 
 def _command_run(args) -> int:
@@ -73,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if environment_report() else 1
         if args.command == "student-edition":
             return _command_student(args)
+        if args.command == "grade":
+            return _command_grade(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2

@@ -131,3 +131,31 @@ def test_doctor_report_lists_every_check(capsys):
     report = format_report(run_checks())
     for name in ("Python", "torch", "计算设备", "内存", "中文字体", "数据"):
         assert name in report
+
+
+def test_grade_counts_statuses_per_student(series, tmp_path, capsys):
+    student = tmp_path / "student"
+    write_student_edition(series, student)
+    run_series([student / "01_exercise.ipynb"], tmp_path / "submissions" / "zhang")
+    run_series(resolve_notebooks(["01"], series), tmp_path / "submissions" / "li")
+    report = tmp_path / "grades.csv"
+    assert main(["grade", str(tmp_path / "submissions"), "--output", str(report)]) == 0
+    rows = report.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "学生,笔记本,正确,不正确,尚未作答,备注"
+    assert "li,01_exercise,1,0,0," in rows
+    assert "zhang,01_exercise,0,0,1," in rows
+
+
+def test_grade_execute_reruns_notebook(series, tmp_path):
+    from bigmodel_lab.grading import grade_submissions
+
+    folder = tmp_path / "submissions" / "wang"
+    folder.mkdir(parents=True)
+    (folder / "01_exercise.ipynb").write_bytes((series / "01_exercise.ipynb").read_bytes())
+    grades = grade_submissions(tmp_path / "submissions", execute=True, notebook_dir=series)
+    assert (grades[0].correct, grades[0].unanswered) == (1, 0)
+
+
+def test_grade_missing_folder_is_rejected(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nowhere")]) == 2
+    assert "作业目录" in capsys.readouterr().err

@@ -1,0 +1,96 @@
+"""汇总学生交回的笔记本里每道练习的检查结果，生成一张成绩表。"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .exercises import CORRECT, INCORRECT, UNANSWERED
+
+_STATUS = re.compile(rf"^({CORRECT}|{INCORRECT}|{UNANSWERED})", re.MULTILINE)
+
+
+@dataclass
+class Grade:
+    """一本笔记本的练习统计。"""
+
+    student: str
+    notebook: str
+    correct: int
+    incorrect: int
+    unanswered: int
+    note: str = ""
+
+
+def exercise_statuses(notebook) -> list[str]:
+    """按顺序返回一本已执行笔记本中每个练习检查打印的状态（正确 / 不正确 / 尚未作答）。"""
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") or "".join(output.get("data", {}).get("text/plain", ""))
+            found += _STATUS.findall(text)
+    return found
+
+
+def _execute_copy(path: Path, notebook_dir: Path, work: Path) -> Path:
+    """把学生的笔记本放进一份课程目录副本里重新执行，返回执行后的文件；出错时抛出 RuntimeError。"""
+    from .runner import run_notebook
+
+    shutil.copytree(notebook_dir, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
+    source = work / path.name
+    shutil.copy2(path, source)
+    result = run_notebook(source, work / f"executed_{path.name}", parameters={"max_steps": 3})
+    if result.status != "通过":
+        raise RuntimeError(result.error)
+    return work / f"executed_{path.name}"
+
+
+def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Path | None = None) -> list[Grade]:
+    """统计 submissions 目录下每位学生（每个子目录一位）交回的笔记本。
+
+    默认读取学生保存时的输出；execute=True 时先在课程目录的副本里重新执行（训练步数限制为 3 步），
+    以免输出与代码不符。
+    """
+    import nbformat
+
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise FileNotFoundError(f"作业目录 {submissions} 不存在；请传入每位学生一个子目录的文件夹。")
+    grades = []
+    for path in sorted(submissions.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        student = path.parent.name if path.parent != submissions else "（未分目录）"
+        note = ""
+        try:
+            if execute:
+                from .notebooks import default_notebook_dir
+
+                with tempfile.TemporaryDirectory() as work:
+                    executed = _execute_copy(path, notebook_dir or default_notebook_dir(), Path(work) / "nb")
+                    notebook = nbformat.read(executed, as_version=4)
+            else:
+                notebook = nbformat.read(path, as_version=4)
+        except (RuntimeError, ValueError, OSError) as error:
+            grades.append(Grade(student, path.stem, 0, 0, 0, f"无法读取或执行：{error}"))
+            continue
+        statuses = exercise_statuses(notebook)
+        if not statuses:
+            note = "没有练习检查的输出：学生可能没有运行检查单元"
+        grades.append(
+            Grade(student, path.stem, statuses.count(CORRECT), statuses.count(INCORRECT), statuses.count(UNANSWERED), note)
+        )
+    return grades
+
+
+def write_grades(grades: list[Grade], path: Path) -> None:
+    """把成绩写成 UTF-8（带 BOM，Excel 可直接打开）的 CSV 文件。"""
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["学生", "笔记本", "正确", "不正确", "尚未作答", "备注"])
+        for grade in grades:
+            writer.writerow([grade.student, grade.notebook, grade.correct, grade.incorrect, grade.unanswered, grade.note])
