@@ -77,8 +77,15 @@ def activation_explorer():
     output = widgets.Output()
 
     def redraw(_change=None):
+        low, high = x_range.value
+        if high - low < x_range.step:
+            # 两个滑块拖到同一点时范围为空：把区间撑开一格，而不是让画图报错。
+            high = min(low + x_range.step, x_range.max)
+            low = high - x_range.step
+            x_range.value = (low, high)  # 这会再次触发 redraw，用撑开后的范围画图
+            return
         _draw_into(output, lambda: plot_activation(
-            name.value, x_range.value, show_function.value, show_derivative.value
+            name.value, (low, high), show_function.value, show_derivative.value
         ))
 
     for control in (name, x_range, show_function, show_derivative):
