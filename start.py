@@ -5,6 +5,8 @@
     python start.py setup    只安装依赖并设置中文界面，不启动
     python start.py configure 只把 JupyterLab 界面设为中文（依赖已装好时，例如 Binder）
 
+不带命令时，其余参数原样传给 jupyter lab，例如 python start.py --no-browser --port 8890。
+
 环境变量：
     BIGMODEL_LAB_TORCH_INDEX  安装 PyTorch 时使用的轮子索引地址，例如 PyTorch 官方的 CPU 版索引
                               或国内镜像；不设置时使用 pip 的默认配置。
@@ -37,7 +39,7 @@ def _has_module(name: str) -> bool:
 
 
 def install_torch() -> None:
-    """没有 torch 时安装它；Linux 上没有 NVIDIA GPU 时提醒改用体积小得多的 CPU 版。"""
+    """没有 torch 时安装它；Linux 上没有 NVIDIA GPU 又没指定 CPU 版索引时停下来，避免误装数 GB 的 CUDA 版。"""
     if _has_module("torch"):
         return
     index = os.environ.get("BIGMODEL_LAB_TORCH_INDEX", "").strip()
@@ -45,10 +47,10 @@ def install_torch() -> None:
         _pip("torch", "--index-url", index)
         return
     if platform.system() == "Linux" and shutil.which("nvidia-smi") is None:
-        print(
-            "提示：本机是没有 NVIDIA GPU 的 Linux，pip 默认会下载带 CUDA 的 PyTorch（数 GB）。\n"
-            "      若想只装约 200 MB 的 CPU 版，请按 README 的说明设置 BIGMODEL_LAB_TORCH_INDEX 后重新运行。",
-            flush=True,
+        sys.exit(
+            "本机是没有 NVIDIA GPU 的 Linux，而 pip 默认会下载带 CUDA 的 PyTorch（数 GB）。\n"
+            "请先把 BIGMODEL_LAB_TORCH_INDEX 设为 PyTorch 的 CPU 版轮子索引地址（见 README），再重新运行；\n"
+            "或者先自己安装好 PyTorch（例如 pip install torch），安装程序会沿用已装的版本。"
         )
     _pip("torch")
 
@@ -82,13 +84,17 @@ def run_tests(pytest_args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    command = argv[0] if argv else "lab"
-    if command in ("-h", "--help"):
+    if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
+    # 第一个参数不是选项时它是命令；否则（包括没有参数）打开课程，其余参数交给 jupyter lab。
+    if argv and not argv[0].startswith("-"):
+        command, rest = argv[0], argv[1:]
+    else:
+        command, rest = "lab", argv
     if command == "test":
         install("test")
-        return run_tests(argv[1:])
+        return run_tests(rest)
     if command == "setup":
         install()
         return 0
@@ -98,7 +104,12 @@ def main(argv: list[str]) -> int:
     if command == "lab":
         install()
         welcome = Path("notebooks") / "00_welcome.ipynb"
-        return subprocess.run([sys.executable, "-m", "jupyterlab", str(welcome)], cwd=ROOT).returncode
+        extra = list(rest)
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+            # Jupyter 拒绝以 root 身份启动（Docker 与部分云主机默认就是 root），这里明确放行。
+            print("提示：当前以 root 身份运行，已为 JupyterLab 加上 --allow-root。", flush=True)
+            extra.append("--allow-root")
+        return subprocess.run([sys.executable, "-m", "jupyterlab", str(welcome), *extra], cwd=ROOT).returncode
     print(f"未知命令 {command!r}；可用：test、setup、configure，或不带参数直接打开课程。", file=sys.stderr)
     return 2
 

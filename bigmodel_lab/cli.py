@@ -44,7 +44,7 @@ def _command_grade(args) -> int:
     for grade in grades:
         note = f"  {grade.note}" if grade.note else ""
         print(f"{grade.student}  {grade.notebook}  正确 {grade.correct}  不正确 {grade.incorrect}  尚未作答 {grade.unanswered}{note}")
-    print(f"成绩表已写入 {args.output}。")
+    print(f"成绩表已写入 {Path(args.output).resolve()}。")
     return 0
 
 

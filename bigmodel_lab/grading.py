@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .exercises import CORRECT, INCORRECT, UNANSWERED
+from .exercises import CORRECT, INCORRECT, SOLUTION_BEGIN, UNANSWERED
 
 _STATUS = re.compile(rf"^({CORRECT}|{INCORRECT}|{UNANSWERED})", re.MULTILINE)
 
@@ -43,7 +43,11 @@ def _execute_copy(path: Path, notebook_dir: Path, work: Path) -> Path:
     shutil.copytree(notebook_dir, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
     source = work / path.name
     shutil.copy2(path, source)
-    result = run_notebook(source, work / f"executed_{path.name}", parameters={"max_steps": 3})
+    import nbformat
+
+    code = [cell.source for cell in nbformat.read(source, as_version=4).cells if cell.cell_type == "code"]
+    parameters = {"max_steps": 3} if code and "max_steps" in code[0] else {}
+    result = run_notebook(source, work / f"executed_{path.name}", parameters=parameters)
     if result.status != "通过":
         raise RuntimeError(result.error)
     return work / f"executed_{path.name}"
@@ -81,6 +85,8 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
         statuses = exercise_statuses(notebook)
         if not statuses:
             note = "没有练习检查的输出：学生可能没有运行检查单元"
+        elif any(SOLUTION_BEGIN in cell.source for cell in notebook.cells if cell.cell_type == "code"):
+            note = "含参考答案标记：交回的可能是教师版"
         grades.append(
             Grade(student, path.stem, statuses.count(CORRECT), statuses.count(INCORRECT), statuses.count(UNANSWERED), note)
         )

@@ -47,7 +47,8 @@ def resolve_notebooks(names: list[str], directory: Path) -> list[Path]:
         matches = [p for p in available if p.stem == stem or p.stem.split("_", 1)[0] == stem]
         if len(matches) != 1:
             known = "、".join(p.stem for p in available) or "（目录中没有笔记本）"
-            raise FileNotFoundError(f"找不到笔记本 {name!r}；可用的有：{known}。可以只写编号，例如 07。")
+            example = available[-1].stem.split("_", 1)[0] if available else "00"
+            raise FileNotFoundError(f"找不到笔记本 {name!r}；可用的有：{known}。可以只写编号，例如 {example}。")
         chosen.append(matches[0].resolve())
     order = {p.resolve(): i for i, p in enumerate(available)}
     return sorted(dict.fromkeys(chosen), key=lambda p: order.get(p, len(order)))

@@ -142,7 +142,7 @@ def test_grade_counts_statuses_per_student(series, tmp_path, capsys):
     assert main(["grade", str(tmp_path / "submissions"), "--output", str(report)]) == 0
     rows = report.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "学生,笔记本,正确,不正确,尚未作答,备注"
-    assert "li,01_exercise,1,0,0," in rows
+    assert "li,01_exercise,1,0,0,含参考答案标记：交回的可能是教师版" in rows
     assert "zhang,01_exercise,0,0,1," in rows
 
 
