@@ -75,11 +75,13 @@ def run_notebook(
     preset: str = "cpu",
     kernel: str | None = None,
     parameters: dict | None = None,
+    execution_timeout: int | None = None,
 ) -> RunResult:
     """在笔记本所在目录执行它，把执行结果写到 output，返回 RunResult。
 
     parameters 是额外传给 papermill 的参数（例如 {"max_steps": 3}）；preset 为默认的 cpu 时不注入，
-    这样提交的笔记本里不会多出一个 injected-parameters 单元。
+    这样提交的笔记本里不会多出一个 injected-parameters 单元。execution_timeout 是单个单元的时限（秒），
+    超时抛出 TimeoutError。
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -100,6 +102,7 @@ def run_notebook(
                 kernel_name=kernel,
                 progress_bar=False,
                 log_output=False,
+                execution_timeout=execution_timeout,
             )
         except PapermillExecutionError as failure:
             status = "失败"
