@@ -200,8 +200,13 @@ def test_binder_environment_runs_first_notebooks(tmp_path):
             command = [
                 python, "-m", "papermill", ROOT / "notebooks" / notebook, output_dir / notebook,
                 "-k", "python3", "--cwd", ROOT / "notebooks", "--no-progress-bar",
+                "--execution-timeout", "300",
             ]  # fmt: skip
-            _run(command, environment, durations, f"执行 {notebook}")
+            try:
+                _run(command, environment, durations, f"执行 {notebook}")
+            except pytest.fail.Exception:
+                # NOTE: nbclient 偶尔收不到含 ipywidgets 单元的执行回复（nbclient issue 312），超时后重跑一次。
+                _run(command, environment, durations, f"重跑 {notebook}")
     finally:
         # 虚拟环境约 1.7 GB；pytest 会保留最近几次的临时目录，所以测试结束就删掉它。
         shutil.rmtree(venv, ignore_errors=True)
