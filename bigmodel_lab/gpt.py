@@ -91,10 +91,11 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
     def forward(ctx, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         logits = logits.float()  # bf16 自动混合精度下也用 fp32 求 softmax
         probs = torch.softmax(logits, dim=-1)  # (N, V)
-        top = logits.argmax(dim=-1, keepdim=True)  # (N, 1)，每行最大 logit 的位置
-        # -log p_y = logsumexp(z) − z_y，而 logsumexp(z) = z_max − log p_max。p_max ≥ 1/V 不会下溢，
-        # 所以正确字符的概率 p_y 在 fp32 里下溢为 0 时，损失仍是有限的精确值。
-        nll = logits.gather(-1, top) - probs.gather(-1, top).log() - logits.gather(-1, targets[:, None])  # (N, 1)
+        nll = -probs.gather(-1, targets[:, None]).log()  # (N, 1)，-log p_y
+        if not torch.isfinite(nll).all():
+            # 正确字符的概率 p_y 在 fp32 里下溢为 0 时，-log p_y 是 inf。这时改用
+            # -log p_y = logsumexp(z) − z_y，得到有限的精确值。这一支很少走到，平时省下一遍 (N, V) 的读写。
+            nll = torch.logsumexp(logits, dim=-1, keepdim=True) - logits.gather(-1, targets[:, None])
         ctx.save_for_backward(probs, targets)
         ctx.backward_done = False
         return nll.mean()

@@ -90,8 +90,8 @@ PRESETS: dict[str, dict[str, dict]] = {
     "cpu": {
         "model": dict(context_length=64, n_layer=4, n_head=4, d_model=128, dropout=0.0, bias=False),
         "train": dict(
-            max_steps=2400, batch_size=16, learning_rate=3e-3, min_lr=3e-4, warmup_steps=100,
-            eval_interval=300, eval_windows=128,
+            max_steps=2000, batch_size=16, learning_rate=3e-3, min_lr=3e-4, warmup_steps=100,
+            eval_interval=250, eval_windows=128,
         ),
     },
     "gpu": {
