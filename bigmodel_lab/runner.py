@@ -103,6 +103,9 @@ def run_notebook(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=execution_timeout,
+                # 内核在本机回环地址上通信时会打印一条英文的“TCP 未加密”警告，对学习者没有用处；
+                # 只让内核日志输出错误，单元里的报错照常显示
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except PapermillExecutionError as failure:
             status = "失败"
