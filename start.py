@@ -97,6 +97,7 @@ def main(argv: list[str]) -> int:
         return run_tests(rest)
     if command == "setup":
         install()
+        print("安装完成。下一步：运行 python start.py 打开课程，或运行 python -m bigmodel_lab doctor 检查环境。")
         return 0
     if command == "configure":
         configure_lab()

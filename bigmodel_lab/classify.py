@@ -216,7 +216,7 @@ def finetune(
     batches, running = [], []
     model.train()
     started = time.perf_counter()
-    for step in tqdm(range(steps), desc="微调", disable=not progress):
+    for step in tqdm(range(steps), desc="微调", unit="步", disable=not progress):
         if not batches:
             batches = length_bucketed_batches(lengths, batch_size, generator)
         rows = batches.pop()

@@ -8,9 +8,50 @@ from pathlib import Path
 
 from .notebooks import PRESETS, check_preset, default_notebook_dir, resolve_notebooks
 
+# argparse 自带的英文报错片段 → 中文。只翻译本命令行会用到的几种。
+_ARGPARSE_PHRASES = (
+    ("the following arguments are required", "缺少必需的参数"),
+    ("unrecognized arguments", "无法识别的参数"),
+    ("invalid choice", "无效的选项"),
+    ("choose from", "可选"),
+    ("expected one argument", "需要一个值"),
+    ("argument ", "参数 "),
+)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """把帮助开头的 usage: 换成中文。"""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+
+
+class _ChineseArgumentParser(argparse.ArgumentParser):
+    """帮助与报错用中文的 ArgumentParser；子命令的解析器也是这个类。"""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("add_help", False)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def error(self, message):
+        for english, chinese in _ARGPARSE_PHRASES:
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{message}。用 -h 查看用法。\n")
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ChineseArgumentParser(
         prog="python -m bigmodel_lab",
         description="大模型动手实验室：无界面运行笔记本、检查环境、生成学生版、汇总练习成绩。",
     )
@@ -27,6 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student-edition", help="生成去掉参考答案的学生版笔记本")
     student.add_argument("output", help="学生版的输出目录，例如 student")
     student.add_argument("--notebooks-dir", default=None, help="笔记本所在目录（默认 ./notebooks）")
+    student.add_argument("--force", action="store_true", help="输出目录里已有笔记本时也覆盖（学生已写的答案会丢失）")
     grade = commands.add_parser("grade", help="汇总学生交回的笔记本中每道练习的检查结果")
     grade.add_argument("submissions", help="作业目录：每位学生一个子目录，里面是交回的笔记本")
     grade.add_argument("--output", default="grades.csv", help="成绩表（CSV）的保存路径（默认 grades.csv）")
@@ -52,6 +94,11 @@ def _command_run(args) -> int:
     from .runner import format_table, run_series
 
     check_preset(args.preset)
+    if args.preset == "gpu" and not _cuda_available():
+        raise ValueError(
+            "gpu 预设训练更大的模型，需要 NVIDIA GPU（CUDA），本机没有检测到；在 CPU 上要跑很多个小时。"
+            "请去掉 --preset gpu，使用默认的 cpu 预设。"
+        )
     directory = Path(args.notebooks_dir) if args.notebooks_dir else default_notebook_dir()
     notebooks = resolve_notebooks(args.notebooks, directory)
     if not notebooks:
@@ -73,7 +120,7 @@ def _command_student(args) -> int:
     from .edition import write_student_edition
 
     directory = Path(args.notebooks_dir) if args.notebooks_dir else default_notebook_dir()
-    written = write_student_edition(directory, Path(args.output))
+    written = write_student_edition(directory, Path(args.output), overwrite=args.force)
     print(f"已写出 {len(written)} 本学生版笔记本到 {args.output}。")
     return 0
 
@@ -93,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             return _command_student(args)
         if args.command == "grade":
             return _command_grade(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2
     parser.print_help()

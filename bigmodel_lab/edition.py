@@ -15,8 +15,9 @@ def make_student_notebook(notebook):
     """就地把一本 nbformat 笔记本改为学生版并返回它。
 
     代码单元删去 BEGIN/END SOLUTION 之间的行；带 solution 标签的单元（如展开式参考解答）整个删去；
-    所有输出与执行序号清空。
+    所有输出与执行序号清空，笔记本元数据里保存的控件状态（含教师版运行时的图与文字）也删去。
     """
+    notebook.metadata.pop("widgets", None)
     cells = []
     for cell in notebook.cells:
         if SOLUTION_TAG in cell.metadata.get("tags", []):
@@ -31,10 +32,11 @@ def make_student_notebook(notebook):
     return notebook
 
 
-def write_student_edition(source_dir: Path, output_dir: Path) -> list[Path]:
+def write_student_edition(source_dir: Path, output_dir: Path, overwrite: bool = False) -> list[Path]:
     """把 source_dir 中的笔记本系列复制到 output_dir 并转换为学生版，返回写出的笔记本路径。
 
     笔记本目录中的其他文件（例如笔记本读取的参考检查点）原样复制，学生版因此可以独立运行。
+    output_dir 里已有笔记本时抛出 FileExistsError，以免覆盖学生的作答；overwrite=True 时照常覆盖。
     """
     import nbformat
 
@@ -44,6 +46,12 @@ def write_student_edition(source_dir: Path, output_dir: Path) -> list[Path]:
         raise FileNotFoundError(f"{source_dir} 中没有编号开头的笔记本；请检查 --notebooks 参数。")
     if output_dir.resolve() == source_dir.resolve():
         raise ValueError("学生版的输出目录不能是笔记本目录本身，否则参考答案会被覆盖；请换一个目录。")
+    existing = sorted(p.name for p in output_dir.glob("*.ipynb")) if output_dir.is_dir() else []
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"{output_dir} 里已有 {len(existing)} 本笔记本（如 {existing[0]}），重新生成会覆盖学生写的答案。"
+            "请换一个空目录；确定要覆盖时加上 --force。"
+        )
 
     shutil.copytree(
         source_dir,

@@ -36,8 +36,21 @@ def exercise_statuses(notebook) -> list[str]:
     return found
 
 
+def first_error(notebook) -> str:
+    """返回笔记本里第一个报错单元的错误（“类型: 说明”）；没有报错时返回空字符串。"""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"{output.get('ename', '')}: {output.get('evalue', '')}"
+    return ""
+
+
 def _execute_copy(path: Path, notebook_dir: Path, work: Path) -> Path:
-    """把学生的笔记本放进一份课程目录副本里重新执行，返回执行后的文件；出错时抛出 RuntimeError。"""
+    """把学生的笔记本放进一份课程目录副本里重新执行，返回执行后的文件。
+
+    某个单元出错时，papermill 仍会写出执行到出错为止的笔记本，照常返回它，由调用方统计已有的检查结果；
+    连这个文件都没有写出时抛出 RuntimeError。
+    """
     from .runner import run_notebook
 
     shutil.copytree(notebook_dir, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
@@ -47,10 +60,11 @@ def _execute_copy(path: Path, notebook_dir: Path, work: Path) -> Path:
 
     code = [cell.source for cell in nbformat.read(source, as_version=4).cells if cell.cell_type == "code"]
     parameters = {"max_steps": 3} if code and "max_steps" in code[0] else {}
-    result = run_notebook(source, work / f"executed_{path.name}", parameters=parameters)
-    if result.status != "通过":
+    executed = work / f"executed_{path.name}"
+    result = run_notebook(source, executed, parameters=parameters)
+    if result.status != "通过" and not executed.is_file():
         raise RuntimeError(result.error)
-    return work / f"executed_{path.name}"
+    return executed
 
 
 def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Path | None = None) -> list[Grade]:
@@ -83,7 +97,10 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
             grades.append(Grade(student, path.stem, 0, 0, 0, f"无法读取或执行：{error}"))
             continue
         statuses = exercise_statuses(notebook)
-        if not statuses:
+        error = first_error(notebook)
+        if error:
+            note = f"有单元报错（{error}），它和它之后的检查没有结果"
+        elif not statuses:
             note = "没有练习检查的输出：学生可能没有运行检查单元"
         elif any(SOLUTION_BEGIN in cell.source for cell in notebook.cells if cell.cell_type == "code"):
             note = "含参考答案标记：交回的可能是教师版"

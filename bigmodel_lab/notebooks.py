@@ -33,7 +33,7 @@ def list_notebooks(directory: Path) -> list[Path]:
 
 
 def resolve_notebooks(names: list[str], directory: Path) -> list[Path]:
-    """把 "07"、"07_pretraining"、"07_pretraining.ipynb" 或文件路径解析为笔记本文件，保持系列顺序。"""
+    """把 "7"、"07"、"07_pretraining"、"07_pretraining.ipynb" 或文件路径解析为笔记本文件，保持系列顺序。"""
     available = list_notebooks(directory)
     if not names:
         return available
@@ -44,6 +44,8 @@ def resolve_notebooks(names: list[str], directory: Path) -> list[Path]:
             chosen.append(path.resolve())
             continue
         stem = path.stem if path.suffix == ".ipynb" else name
+        if stem.isdigit() and len(stem) == 1:
+            stem = f"0{stem}"  # 7 与 07 指同一本
         matches = [p for p in available if p.stem == stem or p.stem.split("_", 1)[0] == stem]
         if len(matches) != 1:
             known = "、".join(p.stem for p in available) or "（目录中没有笔记本）"

@@ -159,3 +159,80 @@ def test_grade_execute_reruns_notebook(series, tmp_path):
 def test_grade_missing_folder_is_rejected(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere")]) == 2
     assert "作业目录" in capsys.readouterr().err
+
+
+def test_resolve_accepts_single_digit(series):
+    assert [p.name for p in resolve_notebooks(["1"], series)] == ["01_exercise.ipynb"]
+
+
+def test_run_gpu_preset_without_cuda_is_rejected(series, capsys, monkeypatch):
+    monkeypatch.setattr("bigmodel_lab.cli._cuda_available", lambda: False)
+    assert main(["run", "--notebooks-dir", str(series), "--preset", "gpu"]) == 2
+    message = capsys.readouterr().err
+    assert "需要 NVIDIA GPU" in message
+    assert "cpu 预设" in message
+
+
+def test_bad_command_error_is_chinese(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["rnu"])
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert "无效的选项" in message
+    assert "invalid choice" not in message
+
+
+def test_help_headings_are_chinese(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    assert "用法：" in text
+    assert "显示本帮助并退出" in text
+    assert "show this help" not in text
+
+
+def test_student_edition_refuses_existing_notebooks(series, tmp_path, capsys):
+    target = tmp_path / "out"
+    assert main(["student-edition", str(target), "--notebooks-dir", str(series)]) == 0
+    answered = target / "01_exercise.ipynb"
+    answered.write_text(answered.read_text(encoding="utf-8").replace("answer_1 = ...", "answer_1 = 0.5"), encoding="utf-8")
+    assert main(["student-edition", str(target), "--notebooks-dir", str(series)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert "answer_1 = 0.5" in answered.read_text(encoding="utf-8")
+    assert main(["student-edition", str(target), "--notebooks-dir", str(series), "--force"]) == 0
+    assert "answer_1 = 0.5" not in answered.read_text(encoding="utf-8")
+
+
+def test_student_edition_drops_saved_widget_state(series, tmp_path):
+    notebook = nbformat.read(series / "00_first.ipynb", as_version=4)
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nbformat.write(notebook, series / "00_first.ipynb")
+    write_student_edition(series, tmp_path / "student")
+    assert "widgets" not in nbformat.read(tmp_path / "student" / "00_first.ipynb", as_version=4).metadata
+
+
+def _submit_with_error(series: Path, folder: Path) -> None:
+    # 练习 1 答对，下一个单元报 NameError
+    source = EXERCISE.replace("answer_1 = ...", "answer_1 = 0.5") + "\nprint(undefined_name)"
+    folder.mkdir(parents=True)
+    _write_notebook(folder / "01_exercise.ipynb", source)
+
+
+def test_grade_saved_error_keeps_earlier_checks(series, tmp_path):
+    from bigmodel_lab.grading import grade_submissions
+
+    folder = tmp_path / "submissions" / "zhao"
+    _submit_with_error(series, folder)
+    run_series([folder / "01_exercise.ipynb"], tmp_path / "executed" / "zhao")
+    grades = grade_submissions(tmp_path / "executed")
+    assert grades[0].correct == 1
+    assert "NameError" in grades[0].note
+
+
+def test_grade_execute_error_keeps_earlier_checks(series, tmp_path):
+    from bigmodel_lab.grading import grade_submissions
+
+    _submit_with_error(series, tmp_path / "submissions" / "zhao")
+    grades = grade_submissions(tmp_path / "submissions", execute=True, notebook_dir=series)
+    assert grades[0].correct == 1
+    assert "NameError" in grades[0].note
