@@ -66,11 +66,11 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser("doctor", help="检查 Python、依赖、设备、内存、中文字体与数据")
 
     student = commands.add_parser("student-edition", help="生成去掉参考答案的学生版笔记本")
-    student.add_argument("output", help="学生版的输出目录，例如 student")
+    student.add_argument("output", metavar="输出目录", help="学生版的输出目录，例如 student")
     student.add_argument("--notebooks-dir", default=None, help="笔记本所在目录（默认 ./notebooks）")
     student.add_argument("--force", action="store_true", help="输出目录里已有笔记本时也覆盖（学生已写的答案会丢失）")
     grade = commands.add_parser("grade", help="汇总学生交回的笔记本中每道练习的检查结果")
-    grade.add_argument("submissions", help="作业目录：每位学生一个子目录，里面是交回的笔记本")
+    grade.add_argument("submissions", metavar="作业目录", help="作业目录：每位学生一个子目录，里面是交回的笔记本，例如 submissions")
     grade.add_argument("--output", default="grades.csv", help="成绩表（CSV）的保存路径（默认 grades.csv）")
     grade.add_argument("--execute", action="store_true", help="先重新执行每本笔记本（训练只跑 3 步）再统计")
     return parser
@@ -143,5 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\n已中断：按下了 Ctrl-C，正在运行的笔记本没有完成。", file=sys.stderr)
+        return 130
     parser.print_help()
     return 2

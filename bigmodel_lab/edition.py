@@ -11,19 +11,26 @@ from .notebooks import list_notebooks
 SOLUTION_TAG = "solution"
 
 
+def _strip_test_markers(source: str) -> str:
+    """删去只给 nbval 看的 # NBVAL_ 标记行，学生用不到它们。"""
+    return "\n".join(line for line in source.split("\n") if not line.lstrip().startswith("# NBVAL_"))
+
+
 def make_student_notebook(notebook):
     """就地把一本 nbformat 笔记本改为学生版并返回它。
 
     代码单元删去 BEGIN/END SOLUTION 之间的行；带 solution 标签的单元（如展开式参考解答）整个删去；
-    所有输出与执行序号清空，笔记本元数据里保存的控件状态（含教师版运行时的图与文字）也删去。
+    所有输出与执行序号清空，nbval 的标记行删去；笔记本元数据里保存的控件状态（含教师版运行时的图与文字）
+    和 papermill 的运行记录也删去。
     """
-    notebook.metadata.pop("widgets", None)
+    for key in ("widgets", "papermill"):
+        notebook.metadata.pop(key, None)
     cells = []
     for cell in notebook.cells:
         if SOLUTION_TAG in cell.metadata.get("tags", []):
             continue
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source)
+            cell.source = _strip_test_markers(strip_solutions(cell.source))
             cell.outputs = []
             cell.execution_count = None
             cell.metadata.get("jupyter", {}).pop("source_hidden", None)

@@ -36,6 +36,14 @@ def exercise_statuses(notebook) -> list[str]:
     return found
 
 
+_CHECK_CALL = re.compile(r"print\(\s*check_\w+\(")
+
+
+def count_checks(notebook) -> int:
+    """数笔记本里打印检查结果的单元（print(check_...(...)) 的调用个数）。"""
+    return sum(len(_CHECK_CALL.findall(cell.source)) for cell in notebook.cells if cell.cell_type == "code")
+
+
 def first_error(notebook) -> str:
     """返回笔记本里第一个报错单元的错误（“类型: 说明”）；没有报错时返回空字符串。"""
     for cell in notebook.cells:
@@ -98,8 +106,9 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
             continue
         statuses = exercise_statuses(notebook)
         error = first_error(notebook)
+        missing = max(count_checks(notebook) - len(statuses), 0)
         if error:
-            note = f"有单元报错（{error}），它和它之后的检查没有结果"
+            note = f"有单元报错（{error}）；{missing} 个检查没有结果" if missing else f"有单元报错（{error}）"
         elif not statuses:
             note = "没有练习检查的输出：学生可能没有运行检查单元"
         elif any(SOLUTION_BEGIN in cell.source for cell in notebook.cells if cell.cell_type == "code"):

@@ -103,9 +103,9 @@ def run_notebook(
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=execution_timeout,
-                # 内核在本机回环地址上通信时会打印一条英文的“TCP 未加密”警告，对学习者没有用处；
-                # 只让内核日志输出错误，单元里的报错照常显示
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # 内核自己的日志是英文的（例如本机回环连接“TCP 未加密”的警告、Ctrl-C 时的内部报错），
+                # 对学习者没有用处。单元里的报错写在笔记本的输出里，不受影响。
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except PapermillExecutionError as failure:
             status = "失败"

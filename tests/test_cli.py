@@ -236,3 +236,31 @@ def test_grade_execute_error_keeps_earlier_checks(series, tmp_path):
     grades = grade_submissions(tmp_path / "submissions", execute=True, notebook_dir=series)
     assert grades[0].correct == 1
     assert "NameError" in grades[0].note
+
+
+def test_grade_counts_checks_without_result(series, tmp_path):
+    from bigmodel_lab.grading import grade_submissions
+
+    folder = tmp_path / "submissions" / "qian"
+    folder.mkdir(parents=True)
+    # 答案单元报错，检查单元随后照常运行（Jupyter 里逐个运行单元时就是这样），再有一个检查没有运行
+    _write_notebook(folder / "01_exercise.ipynb", "answer_1 = undefined_name", EXERCISE.split("\n", 1)[1], "print(check_close(answer_1, 0.5))")
+    executed = tmp_path / "executed"
+    run_series([folder / "01_exercise.ipynb"], executed / "qian")
+    grades = grade_submissions(executed)
+    assert "NameError" in grades[0].note
+    assert "没有结果" in grades[0].note
+
+
+def test_student_edition_drops_test_markers(series, tmp_path):
+    _write_notebook(series / "02_marked.ipynb", "# NBVAL_CHECK_OUTPUT\nprint(1)")
+    write_student_edition(series, tmp_path / "student")
+    source = (tmp_path / "student" / "02_marked.ipynb").read_text(encoding="utf-8")
+    assert "NBVAL" not in source
+    assert "print(1)" in source
+
+
+def test_missing_output_folder_names_it_in_chinese(capsys):
+    with pytest.raises(SystemExit):
+        main(["student-edition"])
+    assert "输出目录" in capsys.readouterr().err
