@@ -76,12 +76,13 @@ def run_notebook(
     kernel: str | None = None,
     parameters: dict | None = None,
     execution_timeout: int | None = None,
+    cell_progress: bool = False,
 ) -> RunResult:
     """在笔记本所在目录执行它，把执行结果写到 output，返回 RunResult。
 
     parameters 是额外传给 papermill 的参数（例如 {"max_steps": 3}）；preset 为默认的 cpu 时不注入，
     这样提交的笔记本里不会多出一个 injected-parameters 单元。execution_timeout 是单个单元的时限（秒），
-    超时抛出 TimeoutError。
+    超时抛出 TimeoutError。cell_progress=True 时再显示一条按单元计的进度条，长时间训练时也看得出在运行。
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -100,7 +101,7 @@ def run_notebook(
                 parameters=parameters,
                 cwd=str(source.parent),
                 kernel_name=kernel,
-                progress_bar=False,
+                progress_bar={"desc": f"  {source.stem}", "unit": "个单元", "leave": False} if cell_progress else False,
                 log_output=False,
                 execution_timeout=execution_timeout,
                 # 内核自己的日志是英文的（例如本机回环连接“TCP 未加密”的警告、Ctrl-C 时的内部报错），
@@ -147,7 +148,7 @@ def run_series(notebooks: list[Path], output_dir: Path, preset: str = "cpu") -> 
     with tqdm(notebooks, desc="运行笔记本", unit="本") as bar:
         for source in bar:
             bar.set_postfix_str(source.stem)
-            result = run_notebook(source, output_dir / source.name, preset)
+            result = run_notebook(source, output_dir / source.name, preset, cell_progress=True)
             results.append(result)
             if result.status != "通过":
                 break
