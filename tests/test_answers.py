@@ -14,8 +14,6 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 CHECKERS = {"check_close", "check_choice", "check_true"}
 # 检查调用里常见的数组构造：参数全是字面量时，整个调用也算字面量答案。
 LITERAL_WRAPPERS = {"np.array", "np.asarray", "numpy.array", "torch.tensor", "list", "tuple", "float", "int"}
-# 检查单元还在改写的笔记本放进这个集合，扫描允许它们失败；改完一本就删去一本，现在全部改完。
-PENDING: set[str] = set()
 
 
 def _code_cells(path: Path) -> list[str]:
@@ -236,26 +234,6 @@ def test_scan_accepts_computed_expected(source):
     assert _literal_checks(source) == []
 
 
-def _notebook_param(path: Path):
-    if path.stem in PENDING:
-        reason = "检查单元尚未改为 expected()，改完后从 PENDING 删去"
-        return pytest.param(path, marks=pytest.mark.xfail(strict=False, reason=reason), id=path.stem)
-    return pytest.param(path, id=path.stem)
-
-
-@pytest.mark.parametrize("path", [_notebook_param(path) for path in NOTEBOOKS])
-def test_check_cells_hide_expected_values(path):
-    sources = _code_cells(path)
-    assert sum(_count_checks(source) for source in sources) > 0, f"{path.name} 里没有找到 answer_ 的检查调用"
-
-    literal = [call for source in sources for call in _literal_checks(source)]
-    assert literal == [], f"{path.name} 的检查单元直接写出了参考值，请改用 expected()：{literal}"
-
-
-def test_pending_names_series_notebooks():
-    assert PENDING <= set(SERIES)
-
-
 def test_scanned_checkers_exist_in_exercises():
     from bigmodel_lab import exercises
 
@@ -267,12 +245,18 @@ def _table_lookup(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Call) and getattr(node.func, "id", "") == "expected"
 
 
-@pytest.mark.parametrize("path", [_notebook_param(path) for path in NOTEBOOKS])
-def test_check_cells_take_values_from_table(path):
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_check_cells_hide_expected_values(path):
+    sources = _code_cells(path)
+    assert sum(_count_checks(source) for source in sources) > 0, f"{path.name} 里没有找到 answer_ 的检查调用"
+
+    literal = [call for source in sources for call in _literal_checks(source)]
+    assert literal == [], f"{path.name} 的检查单元直接写出了参考值，请改用 expected()：{literal}"
+
     # 现算的参考值（np.mean(...)、库函数）同样把解法摆在学生版的检查单元里，所以一律从表中取
     computed = [
         ast.unparse(call)
-        for source in _code_cells(path)
+        for source in sources
         for tree in _parse(source)
         for call, argument in _answer_checks(tree)
         if not _table_lookup(argument)
