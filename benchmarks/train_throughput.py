@@ -34,6 +34,7 @@ from bigmodel_lab.training import TrainConfig, make_optimizer, measure_matmul_pe
 NEWS_VOCAB_SIZE = 4606  # 新闻训练集的字符词表大小（含 <unk> 与 <pad>），与笔记本 07 相同
 
 # 名称 → (n_layer, n_head, d_model, context_length, batch_size)
+# NOTE: gpt2-small 是给 GPU 准备的配置，还没有在 GPU 上运行过，它的数字尚未记录。
 CONFIGS = {
     "small": (4, 4, 128, 64, 12),
     "medium": (6, 6, 384, 256, 16),

@@ -27,7 +27,7 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 class _ChineseArgumentParser(argparse.ArgumentParser):
-    """帮助与报错用中文的 ArgumentParser；子命令的解析器也是这个类。"""
+    """帮助与报错都用中文的 ArgumentParser。子命令的解析器也是这个类。"""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("add_help", False)
@@ -96,7 +96,7 @@ def _command_run(args) -> int:
     check_preset(args.preset)
     if args.preset == "gpu" and not _cuda_available():
         raise ValueError(
-            "gpu 预设训练更大的模型，需要 NVIDIA GPU（CUDA），本机没有检测到；在 CPU 上要跑很多个小时。"
+            "gpu 预设训练更大的模型，需要 NVIDIA GPU（CUDA），但本机没有检测到。在 CPU 上估计要跑好几个小时。"
             "请去掉 --preset gpu，使用默认的 cpu 预设。"
         )
     directory = Path(args.notebooks_dir) if args.notebooks_dir else default_notebook_dir()

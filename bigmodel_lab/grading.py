@@ -40,12 +40,12 @@ _CHECK_CALL = re.compile(r"print\(\s*check_\w+\(")
 
 
 def count_checks(notebook) -> int:
-    """数笔记本里打印检查结果的单元（print(check_...(...)) 的调用个数）。"""
+    """返回笔记本代码中打印检查结果的 print(check_...(...)) 调用的个数。"""
     return sum(len(_CHECK_CALL.findall(cell.source)) for cell in notebook.cells if cell.cell_type == "code")
 
 
 def first_error(notebook) -> str:
-    """返回笔记本里第一个报错单元的错误（“类型: 说明”）；没有报错时返回空字符串。"""
+    """返回笔记本里第一个报错单元的错误，写成“类型: 说明”。没有报错时返回空字符串。"""
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
@@ -56,7 +56,7 @@ def first_error(notebook) -> str:
 def _execute_copy(path: Path, notebook_dir: Path, work: Path) -> Path:
     """把学生的笔记本放进一份课程目录副本里重新执行，返回执行后的文件。
 
-    某个单元出错时，papermill 仍会写出执行到出错为止的笔记本，照常返回它，由调用方统计已有的检查结果；
+    某个单元出错时，papermill 仍会写出执行到出错为止的笔记本。这时照常返回它，由调用方统计已有的检查结果。
     连这个文件都没有写出时抛出 RuntimeError。
     """
     from .runner import run_notebook

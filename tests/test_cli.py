@@ -211,8 +211,8 @@ def test_student_edition_drops_saved_widget_state(series, tmp_path):
     assert "widgets" not in nbformat.read(tmp_path / "student" / "00_first.ipynb", as_version=4).metadata
 
 
-def _submit_with_error(series: Path, folder: Path) -> None:
-    # 练习 1 答对，下一个单元报 NameError
+def _submit_with_error(folder: Path) -> None:
+    # 练习 1 答对，同一单元随后报 NameError
     source = EXERCISE.replace("answer_1 = ...", "answer_1 = 0.5") + "\nprint(undefined_name)"
     folder.mkdir(parents=True)
     _write_notebook(folder / "01_exercise.ipynb", source)
@@ -222,7 +222,7 @@ def test_grade_saved_error_keeps_earlier_checks(series, tmp_path):
     from bigmodel_lab.grading import grade_submissions
 
     folder = tmp_path / "submissions" / "zhao"
-    _submit_with_error(series, folder)
+    _submit_with_error(folder)
     run_series([folder / "01_exercise.ipynb"], tmp_path / "executed" / "zhao")
     grades = grade_submissions(tmp_path / "executed")
     assert grades[0].correct == 1
@@ -232,7 +232,7 @@ def test_grade_saved_error_keeps_earlier_checks(series, tmp_path):
 def test_grade_execute_error_keeps_earlier_checks(series, tmp_path):
     from bigmodel_lab.grading import grade_submissions
 
-    _submit_with_error(series, tmp_path / "submissions" / "zhao")
+    _submit_with_error(tmp_path / "submissions" / "zhao")
     grades = grade_submissions(tmp_path / "submissions", execute=True, notebook_dir=series)
     assert grades[0].correct == 1
     assert "NameError" in grades[0].note
@@ -243,13 +243,14 @@ def test_grade_counts_checks_without_result(series, tmp_path):
 
     folder = tmp_path / "submissions" / "qian"
     folder.mkdir(parents=True)
-    # 答案单元报错，检查单元随后照常运行（Jupyter 里逐个运行单元时就是这样），再有一个检查没有运行
-    _write_notebook(folder / "01_exercise.ipynb", "answer_1 = undefined_name", EXERCISE.split("\n", 1)[1], "print(check_close(answer_1, 0.5))")
+    # 作答单元报错，run_series 在这里停下，后面的两个检查都没有运行
+    check = "from bigmodel_lab.exercises import check_close\nprint(check_close(answer_1, 0.5))"
+    _write_notebook(folder / "01_exercise.ipynb", "answer_1 = undefined_name", check, check)
     executed = tmp_path / "executed"
     run_series([folder / "01_exercise.ipynb"], executed / "qian")
     grades = grade_submissions(executed)
     assert "NameError" in grades[0].note
-    assert "没有结果" in grades[0].note
+    assert "2 个检查没有结果" in grades[0].note
 
 
 def test_student_edition_drops_test_markers(series, tmp_path):
