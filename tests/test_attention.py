@@ -111,6 +111,29 @@ def test_sdpa_keeps_float32():
     assert max_difference(output, torch_sdpa(q, k, v)) < 1e-5
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("offset", [0.0, 200.0, 1000.0, -200.0, -1000.0])
+def test_sdpa_exp_overflow_and_underflow(dtype, offset):
+    # 分数整体加上 offset：±200 会让 float32 的 exp 上溢或下溢，±1000 对 float64 也一样。
+    # softmax 对每行加同一个数不变，所以结果应与 offset=0 相同，也不应发出溢出警告。
+    q, k, v = (a.astype(dtype) for a in random_qkv())
+    plain = scaled_dot_product_attention(q, k, v)
+    shift = np.full(q.shape[:-1] + (k.shape[-2],), offset, dtype=dtype)
+    shifted = scaled_dot_product_attention(q, k, v, mask=shift)
+    assert np.all(np.isfinite(shifted))
+    # float32 里分数加上 1000 后只剩约 6e-5 的分辨率，误差随 offset 变大，这是输入本身的舍入。
+    tolerance = 1e-5 + 1e-7 * abs(offset) if dtype == np.float32 else TOLERANCE
+    assert max_difference(shifted, plain) < tolerance
+
+
+def test_sdpa_one_row_overflows():
+    q, k, v = random_qkv()
+    q[0, 1, 2] *= 500.0  # 这一行的分数上千，exp 会上溢；其余各行照常
+    ours, weights = scaled_dot_product_attention(q, k, v, return_weights=True)
+    assert max_difference(ours, torch_sdpa(q, k, v)) < TOLERANCE
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-12)
+
+
 def test_sdpa_does_not_modify_inputs():
     q, k, v = random_qkv()
     copies = [a.copy() for a in (q, k, v)]
