@@ -70,6 +70,11 @@ def _check_qkv(q: np.ndarray, k: np.ndarray, v: np.ndarray | None) -> None:
                 f"{name} 至少应有两维 (..., 序列长度, 特征维度)，实际形状为 {array.shape}；"
                 f"单条序列也要写成二维，例如 {name}[None, :]。"
             )
+    if k.shape[-2] == 0:
+        raise ValueError(
+            f"k 的序列长度 S 为 0（k 的形状 {k.shape}）：没有可关注的位置，softmax 的分母为 0。"
+            "请至少给出一个键值对。"
+        )
     if k.shape[-1] != q.shape[-1]:
         raise ValueError(
             f"k 的最后一维应等于 q 的最后一维 d_k={q.shape[-1]}，实际为 {k.shape[-1]}"
@@ -131,7 +136,9 @@ def _masked_scores(q, k, mask, is_causal: bool, scale) -> np.ndarray:
         raise ValueError(f"scale 应为正数（默认 1/√d_k），实际为 {scale!r}；例如 scale=1/8。")
 
     # 先缩放 q（L×d_k 个元素）而不是分数（L×S 个元素）：结果相同，运算更少。
-    scores = np.matmul(q * q.dtype.type(scale), k.swapaxes(-1, -2))  # (..., L, S)
+    # 点积超出数据类型的范围时得到 inf，不在这里警告，由 _exp_scores_stable 报出中文错误。
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = np.matmul(q * q.dtype.type(scale), k.swapaxes(-1, -2))  # (..., L, S)
 
     if is_causal:
         length_q, length_k = scores.shape[-2:]
@@ -153,38 +160,57 @@ def _row_sums(numerator: np.ndarray) -> np.ndarray:
     return np.einsum("...ls->...l", numerator)[..., None]
 
 
-def _row_sums_are_safe(row_sum: np.ndarray, length_k: int) -> bool:
+def _row_sums_are_safe(row_sum: np.ndarray) -> bool:
     """检查不减行最大值直接取 exp 之后，每行的和能否直接使用。
 
-    和为 inf：有分数太大，exp 上溢了。和太小：整行分数都很负，exp 落到了次正规数甚至 0，
-    精度不够（整行被屏蔽时和正好是 0）。两种情况都要退回先减最大值的写法。
+    和为 inf 或 NaN：有分数太大或输入含 NaN。和小于 eps：整行分数都很负，
+    exp 的值很小，再乘以 V 可能落进次正规数而丢精度（整行被屏蔽时和正好是 0）。
+    这些情况都要退回先减最大值的写法。
     """
     info = np.finfo(row_sum.dtype)
-    # 行和不小于这个下限时，最大的那一项至少是 tiny / eps，比它小 eps 倍以内的项都还是正规数。
-    lower = length_k * info.tiny / info.eps
-    return bool(np.all((row_sum >= lower) & (row_sum <= info.max)))
+    return bool(np.all((row_sum >= info.eps) & (row_sum <= info.max)))
 
 
-def _exp_scores(q, k, mask, is_causal: bool, scale) -> tuple[np.ndarray, np.ndarray]:
-    """返回 softmax 的分子（形状 (..., L, S)）与分母（行和，形状 (..., L, 1)）。
+def _exp_scores_fast(q, k, mask, is_causal: bool, scale) -> tuple[np.ndarray, np.ndarray] | None:
+    """不减行最大值，直接返回 softmax 的分子 exp(分数)（形状 (..., L, S)）与行和（(..., L, 1)）。
 
     softmax 对每行减去同一个数，结果不变。减去行最大值只是为了让 exp 不上溢。
-    注意力分数通常不大，所以这里先不减，直接取 exp，省下求最大值与相减这两遍对整个分数矩阵的读写。
-    随后用行和检查有没有上溢或下溢，有问题时才重算分数，改走减去最大值的稳妥写法。
+    注意力分数通常不大，所以先不减，省下求最大值与相减这两遍对整个分数矩阵的读写。
+    行和超出安全范围时返回 None，调用者改用 _exp_scores_stable。
     """
     scores = _masked_scores(q, k, mask, is_causal, scale)
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         np.exp(scores, out=scores)  # 就地计算，不再分配 (..., L, S) 的新数组
-    row_sum = _row_sums(scores)
-    if _row_sums_are_safe(row_sum, scores.shape[-1]):
-        return scores, row_sum
+        row_sum = _row_sums(scores)
+    return (scores, row_sum) if _row_sums_are_safe(row_sum) else None
 
+
+def _raise_if_scores_not_finite(scores: np.ndarray) -> None:
+    bad = np.isnan(scores) | np.isposinf(scores)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"注意力分数在下标 {where} 处是 {scores[where]}（共 {int(bad.sum())} 个 NaN 或 +inf）："
+            f"q 或 k 含 NaN/inf，或者它们的点积超出了 {scores.dtype} 的范围。"
+            "请检查输入；数值很大时可先缩小输入，或改用 float64。"
+        )
+
+
+def _exp_scores_stable(q, k, mask, is_causal: bool, scale) -> tuple[np.ndarray, np.ndarray]:
+    """先减去行最大值再取 exp，返回 softmax 的分子与行和；分数有 NaN、+inf 或整行被屏蔽时抛出 ValueError。"""
     scores = _masked_scores(q, k, mask, is_causal, scale)
+    _raise_if_scores_not_finite(scores)
     row_max = scores.max(axis=-1, keepdims=True)
     _raise_if_row_fully_masked(row_max)
     scores -= row_max  # 减去每行最大值：最大的一项变成 exp(0) = 1，不会上溢
     np.exp(scores, out=scores)
     return scores, _row_sums(scores)
+
+
+def _exp_scores(q, k, mask, is_causal: bool, scale) -> tuple[np.ndarray, np.ndarray]:
+    """返回 softmax 的分子与行和：先试不减行最大值的快速写法，不安全时改用稳妥写法。"""
+    fast = _exp_scores_fast(q, k, mask, is_causal, scale)
+    return fast if fast is not None else _exp_scores_stable(q, k, mask, is_causal, scale)
 
 
 def attention_weights(q, k, mask=None, is_causal: bool = False, scale: float | None = None) -> np.ndarray:
@@ -229,15 +255,22 @@ def scaled_dot_product_attention(
     k = _as_float_array("k", k)
     v = _as_float_array("v", v)
     _check_qkv(q, k, v)
-    numerator, row_sum = _exp_scores(q, k, mask, is_causal, scale)
+    if not return_weights:
+        fast = _exp_scores_fast(q, k, mask, is_causal, scale)
+        if fast is not None:
+            numerator, row_sum = fast
+            # 先乘 V 再除以行和：除法作用在 (L, d_v) 而不是 (L, S) 上，结果相同。
+            # 没有归一化的分子可能很大，乘以 V 后会上溢，所以要检查，上溢了就改用稳妥写法。
+            with np.errstate(over="ignore", invalid="ignore"):
+                output = np.matmul(numerator, v)  # (..., L, d_v)
+            if np.isfinite(output).all():
+                output /= row_sum
+                return output
 
-    if return_weights:
-        numerator /= row_sum
-        return np.matmul(numerator, v), numerator
-    # 先乘 V 再除以行和：除法作用在 (L, d_v) 而不是 (L, S) 上，结果相同。
-    output = np.matmul(numerator, v)  # (..., L, d_v)
-    output /= row_sum
-    return output
+    numerator, row_sum = _exp_scores(q, k, mask, is_causal, scale)
+    numerator /= row_sum  # 归一化后的权重都不大于 1，再乘 V 不会因为分子太大而上溢
+    output = np.matmul(numerator, v)
+    return (output, numerator) if return_weights else output
 
 
 # ---------------------------------------------------------------- 多头注意力

@@ -134,6 +134,47 @@ def test_sdpa_one_row_overflows():
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "dtype, score, value",
+    [(np.float16, 10.0, 2.0), (np.float32, 85.0, 100.0), (np.float64, 700.0, 1e4)],
+)
+def test_sdpa_large_values_times_v_stay_finite(dtype, score, value):
+    # exp(分数) 本身不上溢，但没有归一化的分子乘以 V 会上溢：结果仍应等于 V。
+    q = np.array([[score]], dtype=dtype)
+    k = np.ones((10, 1), dtype=dtype)
+    v = np.full((10, 1), value, dtype=dtype)
+    output = scaled_dot_product_attention(q, k, v)
+    np.testing.assert_allclose(output, [[value]], rtol=1e-3)
+
+
+def test_sdpa_float16_random_inputs_match_float64():
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.normal(0.0, 2.5, (4, 32, 64)) for _ in range(3))
+    expected = scaled_dot_product_attention(q, k, v)
+    ours = scaled_dot_product_attention(*(a.astype(np.float16) for a in (q, k, v)))
+    assert np.all(np.isfinite(ours))
+    assert max_difference(ours, expected) < 0.1
+
+
+def test_sdpa_nan_input_raises_chinese_error():
+    q, k, v = random_qkv()
+    q[0, 0, 1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        scaled_dot_product_attention(q, k, v)
+
+
+def test_sdpa_scores_beyond_dtype_range_raise():
+    q, k, v = random_qkv()
+    with pytest.raises(ValueError, match="float64"):
+        scaled_dot_product_attention(q * 1e200, k * 1e200, v)
+
+
+def test_sdpa_empty_keys_raise_chinese_error():
+    q, k, v = random_qkv(length_k=0)
+    with pytest.raises(ValueError, match="序列长度 S 为 0"):
+        scaled_dot_product_attention(q, k, v)
+
+
 def test_sdpa_does_not_modify_inputs():
     q, k, v = random_qkv()
     copies = [a.copy() for a in (q, k, v)]
