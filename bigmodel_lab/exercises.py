@@ -42,25 +42,44 @@ def _is_unanswered(answer) -> bool:
     return answer is Ellipsis or answer is None
 
 
-def _as_array(value):
-    """把答案转成浮点数组；转不了时返回 None。"""
+def _first_string(value) -> str | None:
+    """返回答案（可能是嵌套列表）里的第一个字符串；没有时返回 None。"""
+    if isinstance(value, (str, bytes)):
+        return value if isinstance(value, str) else value.decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _first_string(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _as_array(value) -> tuple[np.ndarray | None, str]:
+    """把答案转成浮点数组；转不了时返回 (None, 原因)。"""
+    text = _first_string(value)
+    if text is not None:
+        return None, f"答案里有字符串 {text!r}；数值不要加引号。"
+    if hasattr(value, "detach"):  # torch.Tensor
+        value = value.detach().cpu().numpy()
     try:
-        if hasattr(value, "detach"):  # torch.Tensor
-            value = value.detach().cpu().numpy()
         array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return array
+    except OverflowError:
+        return None, "答案里的数太大，超出了浮点数的范围（约 1.8e308）；请检查运算顺序，例如 ** 比 * 先算。"
+    except ValueError:  # 嵌套列表各行长度不同
+        return None, "答案的各行长度不一致，组不成数组；请检查列表的嵌套与长度。"
+    except TypeError:
+        return None, f"答案应是数值，实际是 {type(value).__name__}。"
+    return array, ""
 
 
 def check_close(answer, expected, *, atol: float = 1e-6, rtol: float = 1e-6, hint: str = "") -> Feedback:
     """检查数值（标量、列表、数组或张量）答案是否与参考值在容差内相等。"""
     if _is_unanswered(answer):
         return Feedback(UNANSWERED, "把 ... 换成你的答案后重新运行本单元。")
-    got = None if isinstance(answer, (str, bytes)) else _as_array(answer)
+    got, reason = _as_array(answer)
     want = np.asarray(expected, dtype=np.float64)
-    if got is None or got.dtype == object:
-        return Feedback(INCORRECT, f"答案应是数值，实际是 {type(answer).__name__}。{hint}".strip())
+    if got is None:
+        return Feedback(INCORRECT, f"{reason}{hint}")
     if got.shape != want.shape:
         return Feedback(INCORRECT, f"形状应为 {want.shape}，实际为 {got.shape}。{hint}".strip())
     if not np.all(np.isfinite(got)):
@@ -107,7 +126,7 @@ def check_function(
             return Feedback(UNANSWERED, "函数体还是空的（返回了 None 或 ...）；写完后重新运行本单元。")
         result = check_close(got, expected, atol=atol, rtol=rtol)
         if not result.passed:
-            return Feedback(INCORRECT, f"第 {number} 组输入：{result.message} {hint}".strip())
+            return Feedback(INCORRECT, f"第 {number} 组输入：{result.message}{hint}")
     return Feedback(CORRECT)
 
 

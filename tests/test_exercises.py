@@ -27,6 +27,33 @@ def test_check_close_never_raises_on_wrong_type(answer):
     assert result.message
 
 
+@pytest.mark.parametrize("answer", [256**256, [1.0, 10**400]])
+def test_check_close_huge_integer_is_incorrect(answer):
+    feedback = check_close(answer, 1.0)
+    assert feedback.status == INCORRECT
+    assert "太大" in feedback.message
+
+
+@pytest.mark.parametrize("answer", [["0.8044", "0.1956"], [0.8044, "x"], "0.5"])
+def test_check_close_rejects_quoted_numbers(answer):
+    feedback = check_close(answer, [0.8044, 0.1956])
+    assert feedback.status == INCORRECT
+    assert "不要加引号" in feedback.message
+
+
+def test_check_close_names_ragged_lists():
+    feedback = check_close([[1, 2], [3]], [[1, 2], [3, 4]])
+    assert feedback.status == INCORRECT
+    assert "长度不一致" in feedback.message
+
+
+def test_check_function_huge_result_and_hint_spacing():
+    feedback = check_function(lambda x: 256**256, [((1,), 2.0)], hint="检查缩放因子。")
+    assert feedback.status == INCORRECT
+    assert "太大" in feedback.message
+    assert "。 " not in feedback.message
+
+
 def test_check_close_reports_shape():
     result = check_close([1.0, 2.0], [1.0, 2.0, 3.0])
     assert result.status == INCORRECT
