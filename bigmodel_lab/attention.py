@@ -374,9 +374,16 @@ def multi_head_attention(
     w_q, w_k, w_v, w_o = (_as_float_array(n, w) for n, w in zip(("w_q", "w_k", "w_v", "w_o"), (w_q, w_k, w_v, w_o)))
 
     _check_weight("w_q", w_q, query.shape[-1], None, "query 的最后一维")
-    d_model = w_q.shape[1]
-    _check_weight("w_k", w_k, key.shape[-1], d_model, "key 的最后一维")
-    _check_weight("w_v", w_v, value.shape[-1], d_model, "value 的最后一维")
+    _check_weight("w_k", w_k, key.shape[-1], None, "key 的最后一维")
+    _check_weight("w_v", w_v, value.shape[-1], None, "value 的最后一维")
+    widths = [w.shape[1] for w in (w_q, w_k, w_v)]
+    if len(set(widths)) > 1:
+        raise ValueError(
+            f"w_q、w_k、w_v 的第二维（投影后的宽度 d_model）应相同，实际为 {widths[0]}、{widths[1]}、{widths[2]}"
+            f"（形状 {w_q.shape}、{w_k.shape}、{w_v.shape}）；请检查哪个权重的形状写错了。"
+            "若权重取自 torch.nn.Linear，请先转置（weight.T）。"
+        )
+    d_model = widths[0]
     _check_weight("w_o", w_o, d_model, None, "d_model")
     _check_num_heads(d_model, num_heads)
     b_q, b_k, b_v = (_check_bias(n, b, d_model) for n, b in zip(("b_q", "b_k", "b_v"), (b_q, b_k, b_v)))

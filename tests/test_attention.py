@@ -407,6 +407,17 @@ def test_mha_weight_shape_error_mentions_transpose():
     assert "weight.T" in message
 
 
+def test_mha_mismatched_projection_widths_name_all_three():
+    weights = numpy_weights(torch_mha(8, 2))
+    weights["w_q"] = weights["w_q"][:, :4]
+    x = np.ones((5, 8))
+    with pytest.raises(ValueError) as info:
+        multi_head_attention(x, x, x, 2, **weights)
+    message = str(info.value)
+    assert "4、8、8" in message
+    assert "(8, 4)" in message
+
+
 def test_mha_rejects_heads_that_do_not_divide():
     weights = numpy_weights(torch_mha(8, 2))
     x = np.ones((5, 8))
