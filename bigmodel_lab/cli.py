@@ -67,8 +67,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     student = commands.add_parser("student-edition", help="生成去掉参考答案的学生版笔记本")
     student.add_argument("output", metavar="输出目录", help="学生版的输出目录，例如 student")
+    student.add_argument("notebooks", nargs="*", metavar="笔记本", help="只转换这几本，如 04 05 06；默认全部")
     student.add_argument("--notebooks-dir", default=None, help="笔记本所在目录（默认 ./notebooks）")
-    student.add_argument("--force", action="store_true", help="输出目录里已有笔记本时也覆盖（学生已写的答案会丢失）")
+    student.add_argument("--force", action="store_true", help="输出目录里已有同名笔记本时也覆盖（学生已写的答案会丢失）")
     grade = commands.add_parser("grade", help="汇总学生交回的笔记本中每道练习的检查结果")
     grade.add_argument("submissions", metavar="作业目录", help="作业目录：每位学生一个子目录，里面是交回的笔记本，例如 submissions")
     grade.add_argument("--output", default="grades.csv", help="成绩表（CSV）的保存路径（默认 grades.csv）")
@@ -120,7 +121,7 @@ def _command_student(args) -> int:
     from .edition import write_student_edition
 
     directory = Path(args.notebooks_dir) if args.notebooks_dir else default_notebook_dir()
-    written = write_student_edition(directory, Path(args.output), overwrite=args.force)
+    written = write_student_edition(directory, Path(args.output), overwrite=args.force, names=args.notebooks)
     print(f"已写出 {len(written)} 本学生版笔记本到 {args.output}。")
     return 0
 

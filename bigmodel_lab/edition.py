@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from .exercises import strip_solutions
-from .notebooks import list_notebooks
+from .notebooks import resolve_notebooks
 
 SOLUTION_TAG = "solution"
 
@@ -39,24 +39,27 @@ def make_student_notebook(notebook):
     return notebook
 
 
-def write_student_edition(source_dir: Path, output_dir: Path, overwrite: bool = False) -> list[Path]:
+def write_student_edition(
+    source_dir: Path, output_dir: Path, overwrite: bool = False, names: list[str] | None = None
+) -> list[Path]:
     """把 source_dir 中的笔记本系列复制到 output_dir 并转换为学生版，返回写出的笔记本路径。
 
+    names 给出时只转换这几本（写法同 run 命令，例如 ["04", "05"]），否则转换全部。
     笔记本目录中的其他文件（例如笔记本读取的参考检查点）原样复制，学生版因此可以独立运行。
-    output_dir 里已有笔记本时抛出 FileExistsError，以免覆盖学生的作答；overwrite=True 时照常覆盖。
+    output_dir 里已有同名笔记本时抛出 FileExistsError，以免覆盖学生的作答；overwrite=True 时照常覆盖。
     """
     import nbformat
 
     source_dir, output_dir = Path(source_dir), Path(output_dir)
-    notebooks = list_notebooks(source_dir)
+    notebooks = resolve_notebooks(names or [], source_dir)
     if not notebooks:
-        raise FileNotFoundError(f"{source_dir} 中没有编号开头的笔记本；请检查 --notebooks 参数。")
+        raise FileNotFoundError(f"{source_dir} 中没有编号开头的笔记本；请检查 --notebooks-dir 参数。")
     if output_dir.resolve() == source_dir.resolve():
         raise ValueError("学生版的输出目录不能是笔记本目录本身，否则参考答案会被覆盖；请换一个目录。")
-    existing = sorted(p.name for p in output_dir.glob("*.ipynb")) if output_dir.is_dir() else []
+    existing = sorted(path.name for path in notebooks if (output_dir / path.name).exists())
     if existing and not overwrite:
         raise FileExistsError(
-            f"{output_dir} 里已有 {len(existing)} 本笔记本（如 {existing[0]}），重新生成会覆盖学生写的答案。"
+            f"{output_dir} 里已有 {len(existing)} 本同名笔记本（如 {existing[0]}），重新生成会覆盖学生写的答案。"
             "请换一个空目录；确定要覆盖时加上 --force。"
         )
 

@@ -53,6 +53,15 @@ def first_error(notebook) -> str:
     return ""
 
 
+# 浏览器下载同名文件时会加上 " (1)"，在资源管理器里复制时会加上 " - 副本" 或 " - Copy"。
+_COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|\s*-\s*(副本|Copy)(\s*\(\d+\))?)+$")
+
+
+def notebook_name(path: Path) -> str:
+    """返回成绩表里用的笔记本名：去掉下载或复制时自动加上的后缀，例如 "05_x (1)" 记为 "05_x"。"""
+    return _COPY_SUFFIX.sub("", Path(path).stem)
+
+
 def _execute_copy(path: Path, notebook_dir: Path, work: Path) -> Path:
     """把学生的笔记本放进一份课程目录副本里重新执行，返回执行后的文件。
 
@@ -82,6 +91,7 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
     以免输出与代码不符。
     """
     import nbformat
+    from nbformat.reader import NotJSONError
 
     submissions = Path(submissions)
     if not submissions.is_dir():
@@ -91,6 +101,7 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
         if ".ipynb_checkpoints" in path.parts:
             continue
         student = path.parent.name if path.parent != submissions else "（未分目录）"
+        name = notebook_name(path)
         note = ""
         try:
             if execute:
@@ -101,8 +112,12 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
                     notebook = nbformat.read(executed, as_version=4)
             else:
                 notebook = nbformat.read(path, as_version=4)
+        except NotJSONError:
+            note = "无法读取：文件不是有效的笔记本（JSON 格式损坏），请让学生在 Jupyter 里重新保存后再交"
+            grades.append(Grade(student, name, 0, 0, 0, note))
+            continue
         except (RuntimeError, ValueError, OSError) as error:
-            grades.append(Grade(student, path.stem, 0, 0, 0, f"无法读取或执行：{error}"))
+            grades.append(Grade(student, name, 0, 0, 0, f"无法读取或执行：{error}"))
             continue
         statuses = exercise_statuses(notebook)
         error = first_error(notebook)
@@ -114,7 +129,7 @@ def grade_submissions(submissions: Path, execute: bool = False, notebook_dir: Pa
         elif any(SOLUTION_BEGIN in cell.source for cell in notebook.cells if cell.cell_type == "code"):
             note = "含参考答案标记：交回的可能是教师版"
         grades.append(
-            Grade(student, path.stem, statuses.count(CORRECT), statuses.count(INCORRECT), statuses.count(UNANSWERED), note)
+            Grade(student, name, statuses.count(CORRECT), statuses.count(INCORRECT), statuses.count(UNANSWERED), note)
         )
     return grades
 

@@ -265,3 +265,35 @@ def test_missing_output_folder_names_it_in_chinese(capsys):
     with pytest.raises(SystemExit):
         main(["student-edition"])
     assert "输出目录" in capsys.readouterr().err
+
+
+def test_student_edition_of_chosen_notebooks(series, tmp_path, capsys):
+    target = tmp_path / "out"
+    assert main(["student-edition", str(target), "01", "--notebooks-dir", str(series)]) == 0
+    assert "已写出 1 本学生版笔记本" in capsys.readouterr().out
+    assert sorted(p.name for p in target.glob("*.ipynb")) == ["01_exercise.ipynb"]
+    # 之后再加一本不算覆盖：只有同名的笔记本才会被拒绝
+    assert main(["student-edition", str(target), "00", "--notebooks-dir", str(series)]) == 0
+    assert main(["student-edition", str(target), "01", "--notebooks-dir", str(series)]) == 2
+
+
+def test_grade_merges_downloaded_copy_names(series, tmp_path):
+    from bigmodel_lab.grading import grade_submissions
+
+    run_series(resolve_notebooks(["01"], series), tmp_path / "runs")
+    folder = tmp_path / "submissions" / "zhao"
+    folder.mkdir(parents=True)
+    (folder / "01_exercise (1).ipynb").write_bytes((tmp_path / "runs" / "01_exercise.ipynb").read_bytes())
+    grades = grade_submissions(tmp_path / "submissions")
+    assert grades[0].notebook == "01_exercise"
+
+
+def test_grade_corrupt_notebook_gets_chinese_note(tmp_path):
+    from bigmodel_lab.grading import grade_submissions
+
+    folder = tmp_path / "submissions" / "qian"
+    folder.mkdir(parents=True)
+    (folder / "01_exercise.ipynb").write_text("{ 不是 JSON", encoding="utf-8")
+    grades = grade_submissions(tmp_path / "submissions")
+    assert grades[0].note.startswith("无法读取：文件不是有效的笔记本")
+    assert "JSON" in grades[0].note
