@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,7 +62,57 @@ def _check_ids(ids, name: str = "ids") -> torch.Tensor:
         raise TypeError(
             f"{name} 应为形状 (N, T) 的 torch.long 张量，实际为 {described}；请先用 encode_texts 编码文本。"
         )
+    if len(ids) == 0:
+        raise ValueError(f"{name} 中没有文本（形状 {tuple(ids.shape)}）；至少需要一条文本，请检查切片或筛选条件。")
     return ids
+
+
+def _check_positive_int(value, name: str, example: str) -> int:
+    """检查正整数参数（接受 NumPy 整数，不接受布尔值），返回 Python int。"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} 应为正整数，实际为 {value!r}；请传入例如 {name}={example}。")
+    return int(value)
+
+
+def _check_labels(labels, count: int, num_classes: int | None, name: str = "labels", ids_name: str = "ids") -> np.ndarray:
+    """检查类别标签：一维、长度为 count、取 0..num_classes-1 的整数值，返回 int64 数组。
+
+    布尔标签与取整数值的浮点标签（如 1.0）按对应的整数处理。
+    """
+    try:
+        array = np.asarray(labels)
+    except ValueError:
+        raise ValueError(f"{name} 无法转换为数组（各元素的长度不一致？）；请传入一维的整数列表或数组。") from None
+    if array.dtype.kind in "USa":
+        raise TypeError(
+            f"{name} 应为整数类别编号，实际是字符串（例如 {array.ravel()[:2].tolist()!r}）；"
+            "请先把类别映射为整数，例如 (labels == '正面').astype(int)。"
+        )
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} 应为整数类别编号，实际元素类型为 {array.dtype}；请先转换为整数数组。")
+    if array.shape != (count,):
+        hint = "请用 .ravel() 展平成一维；" if array.ndim == 2 and array.shape[1] == 1 else ""
+        raise ValueError(
+            f"{name} 的形状应为 ({count},)，与 {ids_name} 的行数相同，实际为 {tuple(array.shape)}；{hint}每条文本对应一个标签。"
+        )
+    if array.dtype.kind == "f":
+        bad = array[~np.isfinite(array) | (array != np.round(array))]
+        if bad.size:
+            raise ValueError(
+                f"{name} 应为整数类别编号，实际含有 {bad[0].item()!r}；"
+                "若这是正类概率，请先用阈值转成标签，例如 (y >= 0.5).astype(int)。"
+            )
+    array = array.astype(np.int64)
+    high = num_classes if num_classes is not None else np.inf
+    bad = array[(array < 0) | (array >= high)]
+    if bad.size:
+        if num_classes is None:
+            raise ValueError(f"{name} 应为非负整数，实际含有 {bad[0]}；类别编号从 0 开始。")
+        raise ValueError(
+            f"{name} 应为 0 到 {num_classes - 1} 之间的整数（模型有 {num_classes} 类），实际含有 {bad[0]}；"
+            "请检查标签编码，或用更大的 num_classes 创建模型。"
+        )
+    return array
 
 
 def _check_length(model, ids: torch.Tensor) -> None:
@@ -106,6 +157,7 @@ def extract_features(model, ids: torch.Tensor, batch_size: int = 256, pad_id: in
     """用冻结的主干为每条文本算一次池化特征，返回 CPU 上的 (N, C) 张量；线性探测只需算一次。"""
     ids = _check_ids(ids)
     _check_length(model, ids)
+    batch_size = _check_positive_int(batch_size, "batch_size", "256")
     was_training = model.training
     model.eval()
     features = _map_batches(lambda batch: pooled_features(model, batch, pad_id), ids, batch_size, _device_of(model), pad_id)
@@ -116,10 +168,12 @@ def extract_features(model, ids: torch.Tensor, batch_size: int = 256, pad_id: in
 def predict_proba(model, ids: torch.Tensor, batch_size: int = 256, pad_id: int = 1) -> np.ndarray:
     """返回每条文本属于各类的概率，形状 (N, num_classes) 的 NumPy 数组，每行和为 1。
 
-    ids 是 encode_texts 的结果。模型临时切到评估模式（关闭 dropout），结束后恢复。
+    ids 是 encode_texts 的结果，至少一行；没有文本时抛出 ValueError，而不是返回空数组。
+    模型临时切到评估模式（关闭 dropout），结束后恢复。
     """
     ids = _check_ids(ids)
     _check_length(model, ids)
+    batch_size = _check_positive_int(batch_size, "batch_size", "256")
     was_training = model.training
     model.eval()
     logits = _map_batches(lambda batch: model(batch, pad_id=pad_id), ids, batch_size, _device_of(model), pad_id)
@@ -186,19 +240,43 @@ def finetune(
 
     ids = _check_ids(ids)
     _check_length(model, ids)
-    labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    if labels.shape != (len(ids),):
-        raise ValueError(f"labels 的形状应为 ({len(ids)},)，与 ids 的行数相同，实际为 {tuple(labels.shape)}。")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
-        raise ValueError(f"steps 应为正整数，实际为 {steps!r}。")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 0 < batch_size <= len(ids):
+    num_classes = getattr(model, "num_classes", None)
+    labels = torch.as_tensor(_check_labels(labels, len(ids), num_classes))
+    steps = _check_positive_int(steps, "steps", "200")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or not 0 < batch_size <= len(ids):
         raise ValueError(f"batch_size 应为 1 到样本数 {len(ids)} 之间的整数，实际为 {batch_size!r}。")
+    batch_size = int(batch_size)
+    log_every = _check_positive_int(log_every, "log_every", "10")
+    if eval_every is not None:
+        eval_every = _check_positive_int(eval_every, "eval_every", "50（默认 None 只在最后验证一次）")
+    if valid is not None:
+        # 训练前就检查验证集，免得训练完才发现它有问题。
+        if not isinstance(valid, (tuple, list)) or len(valid) != 2:
+            raise TypeError(
+                f"valid 应为 (ids, labels) 二元组，实际为 {type(valid).__name__}；例如 valid=(valid_ids, y_valid)。"
+            )
+        valid_ids = _check_ids(valid[0], "valid[0]")
+        _check_length(model, valid_ids)
+        valid_labels = _check_labels(valid[1], len(valid_ids), num_classes, "valid[1]", "valid[0]")
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         raise ValueError("模型中没有可训练的参数（requires_grad 全为 False）；请检查冻结设置。")
 
     device = _device_of(model)
-    weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32, device=device)
+    weight = None
+    if class_weight is not None:
+        try:
+            weight = torch.as_tensor(class_weight, dtype=torch.float32, device=device)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"class_weight 应为每类一个数的列表，实际为 {class_weight!r:.60}；例如 class_weight=[1.0, 2.0]。"
+            ) from None
+        expected = (num_classes,) if num_classes is not None else (weight.numel(),)
+        if weight.shape != expected or not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()):
+            raise ValueError(
+                f"class_weight 应为 {expected[0]} 个有限的非负数（每类一个），实际为 {class_weight!r:.60}；"
+                "例如二分类 class_weight=[1.0, 2.0]。"
+            )
     # 一维参数（偏置、层归一化）不做权重衰减，这是训练 Transformer 的常见做法。
     decay = [p for p in parameters if p.dim() >= 2]
     no_decay = [p for p in parameters if p.dim() < 2]
@@ -238,9 +316,9 @@ def finetune(
         last = step + 1 == steps
         if valid is not None and (last or (eval_every and (step + 1) % eval_every == 0)):
             history.seconds += time.perf_counter() - started
-            probabilities = predict_proba(model, valid[0], pad_id=pad_id)
+            probabilities = predict_proba(model, valid_ids, pad_id=pad_id)
             history.valid_steps.append(step + 1)
-            history.valid_accuracy.append(float(np.mean(probabilities.argmax(1) == np.asarray(valid[1]))))
+            history.valid_accuracy.append(float(np.mean(probabilities.argmax(1) == valid_labels)))
             model.train()
             started = time.perf_counter()
     history.seconds += time.perf_counter() - started

@@ -12,6 +12,7 @@ W 与 b 冻结，只训练 A 和 B，可训练参数从 d_out·d_in 降到 r·(d
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import nn
@@ -26,17 +27,18 @@ class LoRALinear(nn.Module):
         super().__init__()
         if not isinstance(base, nn.Linear):
             raise TypeError(f"base 应为 nn.Linear，实际为 {type(base).__name__}；LoRA 只替换线性层。")
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
+        if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or rank <= 0:
             raise ValueError(f"rank 应为正整数，实际为 {rank!r}；常用 rank=4 或 8。")
         if rank > min(base.in_features, base.out_features):
             raise ValueError(
                 f"rank={rank} 大于该层的 min(d_in, d_out)={min(base.in_features, base.out_features)}，"
                 "已不是低秩；请把 rank 调小。"
             )
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha <= 0:
-            raise ValueError(f"alpha 应为正数，实际为 {alpha!r}；常用 alpha = 2 × rank。")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout 应在 [0, 1) 内，实际为 {dropout!r}。")
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < math.inf:
+            raise ValueError(f"alpha 应为正数（不能是 NaN 或无穷大），实际为 {alpha!r}；常用 alpha = 2 × rank。")
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout 应在 [0, 1) 内，实际为 {dropout!r}；不用 dropout 时写 dropout=0.0。")
+        rank = int(rank)
 
         self.base = base
         for parameter in self.base.parameters():
@@ -49,7 +51,7 @@ class LoRALinear(nn.Module):
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank, device=weight.device, dtype=weight.dtype))
         # A 与 nn.Linear 的默认初始化相同；B 为 0，使支路一开始输出 0。
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(float(dropout))
 
     @property
     def in_features(self) -> int:
@@ -105,10 +107,18 @@ def apply_lora(
 
     替换后整个模型冻结，只有 LoRA 的 A、B 以及名字以 trainable 之一开头的子模块（默认分类头 head）
     可训练。默认只改注意力的 qkv 与输出投影，这是 LoRA 原论文（Hu 等，2021）的做法。
-    找不到任何目标层时抛出 ValueError。
+    targets 与 trainable 也可以是单个字符串。找不到任何目标层、或模型已经加过 LoRA 时抛出 ValueError。
     """
     if isinstance(targets, str):
         targets = (targets,)
+    if isinstance(trainable, str):
+        trainable = (trainable,)
+    applied = [name for name, module in model.named_modules() if isinstance(module, LoRALinear)]
+    if applied:
+        raise ValueError(
+            f"模型已经加过 LoRA（例如 {applied[0]}），apply_lora 对同一个模型只能调用一次；"
+            "要改多种层请一次传入全部 targets，要重来请重新创建模型（或先用 merge_lora 合并）。"
+        )
     chosen = [
         name
         for name, module in model.named_modules()
@@ -121,10 +131,12 @@ def apply_lora(
             "请相应修改 targets。"
         )
 
+    # 先建好全部 LoRALinear 再冻结、替换，这样参数有误时在替换任何一层之前就报错。
+    wrapped = {name: LoRALinear(model.get_submodule(name), rank, alpha, dropout) for name in chosen}
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    for name in chosen:
-        _replace_module(model, name, LoRALinear(model.get_submodule(name), rank, alpha, dropout))
+    for name, module in wrapped.items():
+        _replace_module(model, name, module)
     for name, parameter in model.named_parameters():
         if any(name == t or name.startswith(t + ".") for t in trainable):
             parameter.requires_grad_(True)

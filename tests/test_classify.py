@@ -191,3 +191,83 @@ def test_finetune_rejects_batch_larger_than_data():
     ids = encode_texts(TEXTS, tokenizer(), max_length=8)
     with pytest.raises(ValueError, match="batch_size 应为 1 到样本数 6"):
         finetune(tiny_classifier(), ids, LABELS, steps=1, batch_size=7, progress=False)
+
+
+def test_finetune_checks_valid_labels_before_training():
+    model = tiny_classifier()
+    before = model.head.weight.clone()
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(ValueError, match="valid\\[1\\] 的形状应为 \\(6,\\).*\\.ravel\\(\\)"):
+        finetune(model, ids, LABELS, steps=3, batch_size=2, valid=(ids, LABELS[:, None]), progress=False)
+    torch.testing.assert_close(model.head.weight, before)
+
+
+def test_finetune_rejects_valid_not_pair():
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(TypeError, match="valid 应为 \\(ids, labels\\) 二元组"):
+        finetune(tiny_classifier(), ids, LABELS, steps=1, batch_size=2, valid=ids, progress=False)
+
+
+def test_finetune_rejects_fractional_labels():
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(ValueError, match="labels 应为整数类别编号，实际含有 0.9"):
+        finetune(tiny_classifier(), ids, LABELS * 0.9, steps=1, batch_size=2, progress=False)
+
+
+def test_finetune_accepts_whole_float_labels():
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    runs = [
+        finetune(tiny_classifier(), ids, labels, steps=3, batch_size=2, progress=False).train_loss
+        for labels in (LABELS, LABELS.astype(float), LABELS.astype(bool))
+    ]
+    assert runs[1] == runs[0]
+    assert runs[2] == runs[0]
+
+
+@pytest.mark.parametrize("bad", [2, -1])
+def test_finetune_rejects_out_of_range_labels(bad):
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    labels = LABELS.copy()
+    labels[0] = bad
+    with pytest.raises(ValueError, match=f"labels 应为 0 到 1 之间的整数（模型有 2 类），实际含有 {bad}"):
+        finetune(tiny_classifier(), ids, labels, steps=1, batch_size=2, progress=False)
+
+
+def test_finetune_rejects_string_labels():
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(TypeError, match="labels 应为整数类别编号，实际是字符串"):
+        finetune(tiny_classifier(), ids, np.where(LABELS, "正面", "负面"), steps=1, batch_size=2, progress=False)
+
+
+@pytest.mark.parametrize("name", ["log_every", "eval_every"])
+def test_finetune_rejects_zero_intervals(name):
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(ValueError, match=f"{name} 应为正整数，实际为 0"):
+        finetune(tiny_classifier(), ids, LABELS, steps=1, batch_size=2, progress=False, **{name: 0})
+
+
+@pytest.mark.parametrize("class_weight", [[1.0, 2.0, 3.0], [1.0, float("nan")], [1.0, -1.0]])
+def test_finetune_rejects_bad_class_weight(class_weight):
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(ValueError, match="class_weight 应为 2 个有限的非负数"):
+        finetune(tiny_classifier(), ids, LABELS, steps=1, batch_size=2, class_weight=class_weight, progress=False)
+
+
+def test_finetune_accepts_numpy_integers():
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    plain = finetune(tiny_classifier(), ids, LABELS, steps=3, batch_size=2, progress=False)
+    with_numpy = finetune(tiny_classifier(), ids, LABELS, steps=np.int64(3), batch_size=np.int64(2), progress=False)
+    assert plain.train_loss == with_numpy.train_loss
+
+
+@pytest.mark.parametrize("function", [predict_proba, extract_features])
+def test_batched_inference_rejects_zero_batch_size(function):
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(ValueError, match="batch_size 应为正整数，实际为 0"):
+        function(tiny_classifier(), ids, batch_size=0)
+
+
+def test_predict_proba_rejects_empty_ids():
+    ids = encode_texts(TEXTS, tokenizer(), max_length=8)
+    with pytest.raises(ValueError, match="ids 中没有文本（形状 \\(0, 6\\)）"):
+        predict_proba(tiny_classifier(), ids[:0])

@@ -1,5 +1,6 @@
 """手写 LoRA：初始时不改变输出、只训练低秩矩阵、参数量符合公式、合并后输出不变。"""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -150,3 +151,38 @@ def test_lora_rejects_non_positive_alpha():
 def test_apply_lora_rejects_unknown_targets():
     with pytest.raises(ValueError, match="没有名字以 \\['attn.query'\\] 结尾"):
         apply_lora(tiny_classifier(), targets=("attn.query",))
+
+
+def test_apply_lora_accepts_single_trainable_string():
+    as_string, as_tuple = tiny_classifier(), tiny_classifier()
+    apply_lora(as_string, trainable="head")
+    apply_lora(as_tuple, trainable=("head",))
+    assert count_parameters(as_string, trainable_only=True) == count_parameters(as_tuple, trainable_only=True)
+    assert as_string.head.weight.requires_grad
+
+
+@pytest.mark.parametrize("alpha", [float("nan"), float("inf"), -2.0, "8"])
+def test_lora_rejects_non_finite_alpha(alpha):
+    with pytest.raises(ValueError, match="alpha 应为正数"):
+        LoRALinear(nn.Linear(6, 5), rank=2, alpha=alpha)
+
+
+def test_lora_accepts_numpy_scalars():
+    layer = LoRALinear(nn.Linear(6, 5), rank=np.int64(2), alpha=np.float32(4.0))
+    assert layer.rank == 2
+    assert layer.scaling == 2.0
+
+
+def test_apply_lora_twice_says_already_applied():
+    model = tiny_classifier()
+    apply_lora(model)
+    with pytest.raises(ValueError, match="模型已经加过 LoRA"):
+        apply_lora(model)
+
+
+def test_apply_lora_bad_alpha_keeps_model():
+    model = tiny_classifier()
+    with pytest.raises(ValueError, match="alpha 应为正数"):
+        apply_lora(model, alpha=float("nan"))
+    assert all(parameter.requires_grad for parameter in model.parameters())
+    assert apply_lora(model)
