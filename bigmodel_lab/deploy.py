@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import numbers
 import os
 import pickle
 import re
@@ -20,6 +21,7 @@ import statistics
 import tempfile
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ from .classify import encode_texts
 from .data import LABEL_NAMES
 from .gpt import GPTClassifier, GPTConfig
 from .tokenizer import CharTokenizer
+from .training import zip_damage
 
 BUNDLE_KEYS = ("config", "num_classes", "tokenizer", "max_length", "model")
 DYNAMIC_INT8 = "dynamic_int8"
@@ -76,14 +79,14 @@ def _check_vocabulary(tokenizer: CharTokenizer, config: GPTConfig) -> None:
 
 
 def _check_max_length(max_length, config: GPTConfig) -> int:
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+    if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < 1:
         raise ValueError(f"max_length 应为正整数，实际为 {max_length!r}；请传入例如 max_length={config.context_length}。")
     if max_length > config.context_length:
         raise ValueError(
             f"max_length={max_length} 超过了模型的 context_length={config.context_length}；"
             f"请改为不大于 {config.context_length} 的值。"
         )
-    return max_length
+    return int(max_length)
 
 
 def _plain_value(name: str, value):
@@ -111,8 +114,11 @@ def save_bundle(path, model: nn.Module, tokenizer: CharTokenizer, max_length: in
     先写临时文件再改名，写到一半中断也不会留下损坏的文件包。
     """
     config = getattr(model, "config", None)
-    if not isinstance(config, GPTConfig):
-        raise TypeError(f"model 应为 GPTClassifier（带 .config），实际为 {type(model).__name__}；请传入微调后的分类器。")
+    if not isinstance(model, GPTClassifier) or not isinstance(config, GPTConfig):
+        raise TypeError(
+            f"model 应为 GPTClassifier（微调后的分类器），实际为 {type(model).__name__}；文件包只存分类器。"
+            "预训练的 GPT 语言模型请用 bigmodel_lab.training.save_checkpoint 保存。"
+        )
     if not isinstance(tokenizer, CharTokenizer):
         raise TypeError(f"tokenizer 应为 CharTokenizer，实际为 {type(tokenizer).__name__}。")
     _check_vocabulary(tokenizer, config)
@@ -133,6 +139,8 @@ def save_bundle(path, model: nn.Module, tokenizer: CharTokenizer, max_length: in
         bundle["quantization"] = DYNAMIC_INT8
 
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} 是一个目录，不能写成文件包；请传入文件路径，例如 {path / 'classifier.pt'}。")
     path.parent.mkdir(parents=True, exist_ok=True)
     # 先写到同目录的临时文件夹里、用最终的文件名（torch.save 把文件名写进 zip 的目录名），再原子地改名。
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".saving-") as folder:
@@ -157,6 +165,8 @@ def _check_file(path: Path) -> None:
             f"拒绝加载 {path}：这是一个原始 pickle 文件，不是 torch.save 写出的 zip 文件包。"
             "原始 pickle 在加载时可以执行任意代码；请让对方用 save_bundle 重新保存模型。"
         )
+    if zipfile.is_zipfile(path):  # 结尾有完整的 zip 目录，只是开头的几个字节变了
+        raise ValueError(_damaged_message(path, f"开头的字节为 {head.hex()}，应为 {_ZIP_MAGIC.hex()}"))
     raise ValueError(
         f"文件类型不对：{path} 开头的字节为 {head.hex() or '（空文件）'}，不是 torch.save 写出的 zip 文件包；"
         "请传入 save_bundle 保存的 .pt 文件。"
@@ -166,13 +176,18 @@ def _check_file(path: Path) -> None:
 def load_weights_only(path) -> object:
     """用 torch.load(weights_only=True) 读取文件，返回其中的对象；文件里有不允许的 pickle 对象时拒绝加载。
 
+    加载前先核对 zip 里每个条目的 CRC-32 校验和（torch.load 自己不核对），损坏的文件不会被当成好文件加载。
+
     Raises:
         FileNotFoundError / IsADirectoryError：路径不存在或是目录。
         UnsafeFileError：文件夹带了白名单以外的对象（例如一个会执行代码的函数调用）。
-        ValueError：文件不是 torch.save 写出的 zip 文件。
+        ValueError：文件不是 torch.save 写出的 zip 文件，或文件损坏（被截断、校验和对不上）。
     """
     path = Path(path)
     _check_file(path)
+    damage = zip_damage(path)
+    if damage is not None:
+        raise ValueError(_damaged_message(path, damage))
     try:
         with warnings.catch_warnings():
             for category, message in _QUANTIZED_LOAD_WARNINGS:
@@ -187,10 +202,21 @@ def load_weights_only(path) -> object:
             "如果它来自你自己，请用 save_bundle 重新保存（只存张量、数字、字符串、列表与字典）。"
         ) from None
     except RuntimeError as error:
+        if "failed reading zip archive" in str(error):  # zip 的目录结构坏了（zipfile 能读，torch 用的 miniz 不能）
+            raise ValueError(_damaged_message(path, str(error)[:80])) from None
         raise ValueError(
             f"文件类型不对：{path} 是 zip 文件，但不是 torch.save 写出的文件包（{str(error)[:80]}）；"
             "请传入 save_bundle 保存的 .pt 文件。"
         ) from None
+    except (OSError, EOFError, KeyError, IndexError, ValueError) as error:
+        raise ValueError(_damaged_message(path, f"{type(error).__name__}: {str(error)[:80]}")) from None
+
+
+def _damaged_message(path: Path, reason: str) -> str:
+    return (
+        f"文件损坏：{path} 读不出来（{reason}），可能没有下载完、被截断或在复制时出错；"
+        "请换用一份完好的副本，或用 save_bundle 重新保存模型。"
+    )
 
 
 def _build_classifier(config: GPTConfig, num_classes: int, quantization: str | None) -> nn.Module:
@@ -282,17 +308,17 @@ class Predictor:
         config = getattr(model, "config", None)
         if isinstance(config, GPTConfig):
             _check_vocabulary(tokenizer, config)
-            _check_max_length(max_length, config)
-        elif isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+            max_length = _check_max_length(max_length, config)
+        elif isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < 1:
             raise ValueError(f"max_length 应为正整数，实际为 {max_length!r}；例如 max_length=128。")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size 应为正整数，实际为 {batch_size!r}；例如 batch_size=32。")
         if isinstance(config, GPTConfig):
             model.eval()  # 导出的程序不支持 eval()，它在导出时已处于 eval 模式
         self.model = model
         self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.batch_size = batch_size
+        self.max_length = int(max_length)
+        self.batch_size = int(batch_size)
         self.label_names = dict(LABEL_NAMES if label_names is None else label_names)
 
     @classmethod
@@ -333,6 +359,11 @@ class Predictor:
         labels = np.asarray(labels)
         if labels.shape != (len(texts),):
             raise ValueError(f"labels 的形状应为 ({len(texts)},)，与 texts 一一对应，实际为 {labels.shape}。")
+        if labels.dtype != bool and not np.issubdtype(labels.dtype, np.number):
+            raise TypeError(
+                f"labels 应为类别编号（如 0 表示负面、1 表示正面），实际的数据类型为 {labels.dtype}；"
+                "文字标签请先换成编号，例如 (labels == '正面').astype(int)。"
+            )
         return float((self.predict(texts) == labels).mean())
 
 
@@ -342,7 +373,7 @@ def median_latencies(functions: dict[str, Callable[[], object]], repeats: int = 
     先把每个函数各预热 warmup 次，再做 repeats 轮计时，每轮把所有函数各调用一次。
     轮流计时让机器负载的起伏同样落在每个函数上；中位数不受偶尔一次被打断的影响。
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+    if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 1:
         raise ValueError(f"repeats 应为正整数，实际为 {repeats!r}；例如 repeats=7。")
     if not functions:
         raise ValueError("functions 是空字典；请传入 {名称: 无参数函数}，例如 {'eager': lambda: predictor.predict_proba(texts)}。")
@@ -350,7 +381,7 @@ def median_latencies(functions: dict[str, Callable[[], object]], repeats: int = 
         for _ in range(warmup):
             function()
     times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
+    for _ in range(int(repeats)):
         for name, function in functions.items():
             start = time.perf_counter()
             function()
@@ -369,7 +400,12 @@ def export_classifier(model: nn.Module, max_length: int, *, atol: float = 1e-5):
     """
     if not isinstance(model, GPTClassifier):
         raise TypeError(f"model 应为 GPTClassifier，实际为 {type(model).__name__}。")
-    _check_max_length(max_length, model.config)
+    max_length = _check_max_length(max_length, model.config)
+    if max_length < 2:
+        raise ValueError(
+            f"max_length={max_length} 太短：导出的计算图支持 1 到 max_length 的可变长度，至少要有两种长度；"
+            "请传入不小于 2 的值，例如 max_length=64。"
+        )
     from torch.export import Dim, export
 
     model.eval()
@@ -452,8 +488,17 @@ def prune_linear_weights(model: nn.Module, amount: float) -> nn.Module:
     """
     from torch.nn.utils import prune
 
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 <= amount < 1:
+    if isinstance(amount, bool) or not isinstance(amount, numbers.Real):
+        raise ValueError(f"amount 应为数字，表示剪掉的权重比例，实际为 {amount!r}（{type(amount).__name__}）；例如 amount=0.5。")
+    if not 0 <= amount < 1:
         raise ValueError(f"amount 应在 [0, 1) 内，表示剪掉的权重比例，实际为 {amount!r}；例如 amount=0.5。")
+    if is_quantized(model):
+        raise ValueError(
+            "model 已经做过 int8 量化，量化层的权重不能再剪枝；请先剪枝再量化，"
+            "例如 quantize_dynamic_int8(prune_linear_weights(model, 0.5))。"
+        )
+    if not compressible_linears(model):
+        raise ValueError(f"model（{type(model).__name__}）里没有可以剪枝的 Linear 层；请传入 GPTClassifier。")
     pruned = copy.deepcopy(model).eval()
     for _, module in compressible_linears(pruned):
         prune.l1_unstructured(module, name="weight", amount=float(amount))
@@ -462,10 +507,20 @@ def prune_linear_weights(model: nn.Module, amount: float) -> nn.Module:
 
 
 def weight_sparsity(model: nn.Module) -> float:
-    """返回可压缩 Linear 层权重中等于 0 的比例。"""
-    linears = compressible_linears(model)
-    zeros = sum(int((module.weight == 0).sum()) for _, module in linears)
-    total = sum(module.weight.numel() for _, module in linears)
+    """返回可压缩 Linear 层权重中等于 0 的比例；int8 量化层按还原（dequantize）后的权重统计。"""
+    compressible = {id(module) for _, module in compressible_linears(model)}
+    zeros = total = 0
+    for module in model.modules():
+        if id(module) in compressible:
+            weight = module.weight
+        elif _is_dynamic_int8_linear(module):
+            weight = module.weight().dequantize()
+        else:
+            continue
+        zeros += int((weight == 0).sum())
+        total += weight.numel()
+    if total == 0:
+        raise ValueError(f"model（{type(model).__name__}）里没有可以统计的 Linear 层；请传入 GPTClassifier 或它的量化、剪枝版本。")
     return zeros / total
 
 

@@ -8,11 +8,16 @@ Trainer 把这些状态（模型、优化器、调度器、采样数据用的随
 from __future__ import annotations
 
 import math
+import numbers
 import os
+import pickle
 import random
+import re
 import statistics
 import tempfile
 import time
+import zipfile
+from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +31,9 @@ from .optimizers import warmup_cosine_lr
 from .tokenizer import CharTokenizer
 
 CHECKPOINT_FORMAT = 1
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save 默认写出 zip 格式
+_REJECTED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
+_DOS_DIRECTORY = 0x10  # zip 目录项外部属性里的“目录”标记位
 
 
 @dataclass
@@ -48,18 +56,25 @@ class TrainConfig:
     compile: bool = False  # 是否用 torch.compile 编译模型（首次编译要几十秒）
 
     def __post_init__(self) -> None:
-        self.betas = tuple(self.betas)
         positive = ("max_steps", "batch_size", "grad_accum_steps", "eval_interval", "eval_windows")
+        for name in (*positive, "warmup_steps", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"TrainConfig.{name} 应为整数，实际为 {value!r}；请传入例如 {name}=100。")
+            setattr(self, name, int(value))  # NumPy 整数转成 Python int，检查点里只存普通整数
         for name in positive:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if value <= 0:
                 raise ValueError(f"TrainConfig.{name} 应为正整数，实际为 {value!r}；请传入例如 {name}=100。")
-        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+        if self.warmup_steps < 0:
             raise ValueError(f"TrainConfig.warmup_steps 应为非负整数，实际为 {self.warmup_steps!r}；例如 warmup_steps=100。")
         if self.warmup_steps >= self.max_steps:
             raise ValueError(
                 f"TrainConfig.warmup_steps={self.warmup_steps} 应小于 max_steps={self.max_steps}；预热通常只占总步数的百分之几。"
             )
+        examples = {"learning_rate": "3e-3", "min_lr": "3e-4", "weight_decay": "0.1", "grad_clip": "1.0"}
+        for name, example in examples.items():
+            setattr(self, name, _finite_number(f"TrainConfig.{name}", getattr(self, name), f"{name}={example}"))
         if not self.learning_rate > 0:
             raise ValueError(f"TrainConfig.learning_rate 应为正数，实际为 {self.learning_rate!r}；例如 learning_rate=3e-3。")
         if not 0 <= self.min_lr <= self.learning_rate:
@@ -67,8 +82,18 @@ class TrainConfig:
                 f"TrainConfig.min_lr 应在 0 与 learning_rate={self.learning_rate} 之间，实际为 {self.min_lr!r}；"
                 "常取峰值的十分之一。"
             )
+        if self.weight_decay < 0:
+            raise ValueError(f"TrainConfig.weight_decay 应为非负数，实际为 {self.weight_decay!r}；0 表示不衰减，常用 0.1。")
         if self.grad_clip < 0:
             raise ValueError(f"TrainConfig.grad_clip 应为非负数，实际为 {self.grad_clip!r}；0 表示不裁剪，常用 1.0。")
+        betas = self.betas
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"TrainConfig.betas 应为两个数，实际为 {betas!r}；请传入例如 betas=(0.9, 0.95)。")
+        self.betas = tuple(_finite_number("TrainConfig.betas", beta, "betas=(0.9, 0.95)") for beta in betas)
+        if not all(0 <= beta < 1 for beta in self.betas):
+            raise ValueError(
+                f"TrainConfig.betas 的两个数都应在 [0, 1) 内，实际为 {betas!r}；请传入例如 betas=(0.9, 0.95)。"
+            )
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"TrainConfig.precision 应为 'auto'、'bf16' 或 'fp32'，实际为 {self.precision!r}。")
 
@@ -80,8 +105,25 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        """从 to_dict() 的结果重建配置。"""
+        """从 to_dict() 的结果重建配置；有未知的键时抛出 ValueError。"""
+        if not isinstance(data, dict):
+            raise TypeError(f"data 应为字典，实际为 {type(data).__name__}；请传入 TrainConfig.to_dict() 的返回值。")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known, key=str)
+        if unknown:
+            raise ValueError(f"训练配置字典含有未知的键 {unknown}；可用的键为 {sorted(known)}。")
         return cls(**data)
+
+
+def _finite_number(name: str, value, example: str):
+    """确认 value 是有限的实数（不是布尔值）；Python 的 int 与 float 原样返回，NumPy 数等转成 float。"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} 应为数字，实际为 {value!r}（{type(value).__name__}）；请传入例如 {example}。")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} 应为有限的数，实际为 {value!r}；请传入例如 {example}。")
+    return value if type(value) is float else float(value)  # np.float64 也是 float 的子类，一并转成 float
 
 
 # 两个预设：cpu 在 2 核 CPU 上约 3 分钟；gpu 是一张 GPU 上的更大模型。
@@ -181,19 +223,25 @@ def evaluate(
     data 被切成互不重叠的窗口，每个窗口的每个位置都参与平均；max_windows 给定时只取均匀分布的那么多个窗口，
     每次评估用的窗口相同，因此曲线上的点可以互相比较。
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
+        raise ValueError(f"batch_size 应为正整数，实际为 {batch_size!r}；例如 batch_size=64。")
+    if max_windows is not None and (
+        isinstance(max_windows, bool) or not isinstance(max_windows, numbers.Integral) or max_windows <= 0
+    ):
+        raise ValueError(f"max_windows 应为正整数或 None（用全部窗口），实际为 {max_windows!r}；例如 max_windows=128。")
     windows = data[: (data.numel() - 1) // context_length * context_length + 1]
     n_windows = (windows.numel() - 1) // context_length
     if n_windows == 0:
         raise ValueError(f"data 的长度 {data.numel()} 不足一个窗口（context_length + 1 = {context_length + 1}）。")
     chosen = torch.arange(n_windows)
     if max_windows is not None and max_windows < n_windows:
-        chosen = torch.linspace(0, n_windows - 1, max_windows).round().long()
+        chosen = torch.linspace(0, n_windows - 1, int(max_windows)).round().long()
     offsets = torch.arange(context_length + 1)  # (T + 1,)
 
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
-    for begin in range(0, len(chosen), batch_size):
+    for begin in range(0, len(chosen), int(batch_size)):
         starts = chosen[begin : begin + batch_size] * context_length  # (b,)
         chunk = windows[starts[:, None] + offsets].to(device)  # (b, T + 1)
         with autocast or nullcontext():
@@ -233,12 +281,43 @@ def _to_tuple(value):
     return value
 
 
+# torch.load(weights_only=True) 能还原的类型；容器（dict、OrderedDict、list、tuple、set）另外逐项检查。
+_LOADABLE_TYPES = (
+    type(None), bool, int, float, complex, str, bytes, bytearray,
+    torch.Tensor, torch.nn.Parameter, torch.dtype, torch.device, torch.Size,
+)  # fmt: skip
+
+
+def _check_loadable(name: str, value) -> None:
+    """确认 value 只由 weights_only 加载允许的类型组成；否则抛出 TypeError，指出是哪一项。"""
+    kind = type(value)
+    if kind in (dict, OrderedDict):
+        for key, item in value.items():
+            _check_loadable(f"{name} 的键 {key!r}", key)
+            _check_loadable(f"{name}[{key!r}]", item)
+    elif kind in (list, tuple, set):
+        for index, item in enumerate(value):
+            _check_loadable(f"{name}[{index}]", item)
+    elif kind not in _LOADABLE_TYPES:
+        raise TypeError(
+            f"检查点中的 {name} 是 {kind.__name__}，写进文件后 load_checkpoint（weights_only=True）会拒绝读取它；"
+            "请只存张量、数字、字符串、列表与字典，例如把路径写成 str(path)、把 NumPy 数写成 float(x)。"
+        )
+
+
 def save_checkpoint(path: str | Path, checkpoint: dict) -> Path:
     """把检查点字典原子地写到 path：先写同一目录下的临时文件，再用 os.replace 换名。
 
     写到一半被中断时，path 上要么是旧文件，要么是新文件，不会是半个文件。
+    写之前检查字典里只有 weights_only 加载允许的类型（张量、数字、字符串、列表、字典等），
+    其他类型（如 Path、NumPy 数）抛出 TypeError，免得写出一个读不回来的文件。
     """
+    if not isinstance(checkpoint, dict):
+        raise TypeError(f"checkpoint 应为字典，实际为 {type(checkpoint).__name__}；请传入 Trainer.checkpoint_state() 的结果。")
+    _check_loadable("checkpoint", checkpoint)
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} 是一个目录，不能写成检查点文件；请传入文件路径，例如 {path / 'checkpoint.pt'}。")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -254,12 +333,80 @@ def save_checkpoint(path: str | Path, checkpoint: dict) -> Path:
     return path
 
 
+def zip_damage(path: str | Path) -> str | None:
+    """核对 torch.save 写出的 zip 文件是否完好：逐个条目重算 CRC-32 校验和，与写入时记下的值比较。
+
+    返回损坏的原因（多为 zipfile 给出的英文原文），文件完好时返回 None。torch.load 自己不核对校验和，
+    数据区里翻转的一个比特会悄悄变成另一个权重，所以加载前先核对一遍。
+    用 torch.utils.serialization.config.save.compute_crc32 = False 写出的条目记的校验和是 0，无法核对，跳过。
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.external_attr & _DOS_DIRECTORY:
+                    return f"条目 {info.filename} 被标成了目录"  # torch.save 不写目录，torch.load 却会把这样的条目读成空数据
+                if info.CRC == 0 and info.file_size > 0:
+                    continue
+                with archive.open(info) as member:
+                    while member.read(1 << 20):  # 读到条目末尾时 zipfile 比较 CRC-32，不一致就抛出 BadZipFile
+                        pass
+    except Exception as error:  # 损坏的目录或文件头可能让 zipfile 抛出各种异常，都说明文件坏了
+        return f"{type(error).__name__}: {str(error)[:100]}"
+    return None
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """读取 save_checkpoint 写的检查点；weights_only=True 只还原张量与基本类型，不执行文件里的代码。"""
+    """读取 save_checkpoint 写的检查点；weights_only=True 只还原张量与基本类型，不执行文件里的代码。
+
+    文件损坏（被截断、校验和对不上）或不是本项目写出的检查点时抛出 ValueError；
+    文件里夹带了 weights_only 不允许的对象（可能是代码）时拒绝加载，抛出 pickle.UnpicklingError。
+    """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} 是一个目录，不是检查点文件；请传入文件路径，例如 artifacts/gpt_cpu.pt。")
     if not path.is_file():
         raise FileNotFoundError(f"找不到检查点 {path}；请先运行笔记本 07 预训练模型，它会写出这个文件。")
-    checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    with path.open("rb") as stream:
+        head = stream.read(4)
+    if head != _ZIP_MAGIC and zipfile.is_zipfile(path):  # 结尾有完整的 zip 目录，只是开头的几个字节变了
+        raise ValueError(
+            f"检查点 {path} 文件损坏（开头的字节为 {head.hex()}，应为 {_ZIP_MAGIC.hex()}）："
+            "请换用一份完好的副本，或重新运行笔记本 07 生成它。"
+        )
+    if head != _ZIP_MAGIC:
+        found = "它是空文件" if not head else f"它开头的字节为 {head.hex()}"
+        raise ValueError(
+            f"{path} 不是 save_checkpoint 写出的检查点：{found}，而检查点是 torch.save 写出的 zip 文件；"
+            "请传入笔记本 07 写出的 .pt 文件，例如 artifacts/gpt_cpu.pt。"
+        )
+    damage = zip_damage(path)
+    if damage is not None:
+        raise ValueError(
+            f"检查点 {path} 文件损坏（{damage}）：它可能没有写完、被截断或在复制时出错；"
+            "请换用一份完好的副本，或重新运行笔记本 07 生成它。"
+        )
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        found = _REJECTED_GLOBAL.search(str(error))
+        detail = f"其中引用了 {found.group(1)}" if found else "其中有白名单以外的对象"
+        # 不附上 torch 的原始信息：它建议改用 weights_only=False 重新加载，那样会执行文件里夹带的代码。
+        raise pickle.UnpicklingError(
+            f"拒绝加载检查点 {path}：文件里有 weights_only 规则不允许的对象（{detail}），"
+            "解开它就可能执行任意代码，所以没有加载。save_checkpoint 只写张量、数字、字符串、列表与字典，"
+            "这不是本项目写出的检查点；只加载你信任的来源的文件，自己的检查点请重新运行笔记本 07 生成。"
+        ) from None
+    except (OSError, EOFError, KeyError, IndexError, ValueError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and "PytorchStreamReader" not in str(error):
+            raise  # 例如 map_location 指向不存在的设备：与文件内容无关，保留原来的错误
+        raise ValueError(
+            f"无法读取检查点 {path}（{type(error).__name__}: {str(error)[:80]}）："
+            "它已损坏，或不是 save_checkpoint 写出的检查点；请传入笔记本 07 写出的 .pt 文件。"
+        ) from error
+    if not isinstance(checkpoint, dict):
+        raise ValueError(
+            f"{path} 里存的是 {type(checkpoint).__name__}，不是检查点字典；它不是 bigmodel_lab.training 写出的文件。"
+        )
     missing = [key for key in ("config", "tokenizer", "model") if key not in checkpoint]
     if missing:
         raise ValueError(f"检查点 {path.name} 缺少 {missing}；它不是 bigmodel_lab.training 写出的文件。")
@@ -533,4 +680,9 @@ def measure_matmul_peak(
 
 def model_flops_utilization(tokens_per_second: float, config: GPTConfig, peak_flops: float) -> float:
     """返回算力利用率（MFU）：每秒词元数 × 每词元训练 FLOPs（6·N + 12·L·T·d）/ 峰值 FLOP/s。"""
+    if isinstance(peak_flops, bool) or not isinstance(peak_flops, numbers.Real) or not 0 < peak_flops < math.inf:
+        raise ValueError(
+            f"peak_flops 应为正的有限数（设备每秒能做的浮点运算次数），实际为 {peak_flops!r}；"
+            "请传入 measure_matmul_peak(device) 的结果。"
+        )
     return tokens_per_second * model_flops_per_token(config) / peak_flops

@@ -1,6 +1,7 @@
 """部署：文件包保存与安全加载、Predictor、导出、int8 量化与剪枝。"""
 
 import pickle
+import struct
 import warnings
 import zipfile
 
@@ -271,6 +272,12 @@ def test_predict_returns_argmax(model, tokenizer):
     assert np.array_equal(predictor.predict(TEXTS), predictor.predict_proba(TEXTS).argmax(axis=1))
 
 
+def test_accuracy_rejects_text_labels(model, tokenizer):
+    predictor = Predictor(model, tokenizer, 16)
+    with pytest.raises(TypeError, match="类别编号"):
+        predictor.accuracy(TEXTS, ["正面"] * len(TEXTS))
+
+
 def test_accuracy_checks_label_shape(model, tokenizer):
     predictor = Predictor(model, tokenizer, 16)
     with pytest.raises(ValueError, match="labels 的形状"):
@@ -515,3 +522,91 @@ def test_review_demo_builds_widget(model, tokenizer):
 
     widget = review_demo(Predictor(model, tokenizer, 16), "还不错")
     assert isinstance(widget, ipywidgets.VBox)
+
+
+# ---------------------------------------------------------------- 损坏的文件包与不合适的模型
+
+
+def flip_bit(path, offset: int, mask: int = 1) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[offset] ^= mask
+    path.write_bytes(raw)
+
+
+def first_weight_offset(path) -> int:
+    """返回 zip 里第一个张量数据条目的数据起点。"""
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if i.filename.endswith("/data/0"))
+    raw = path.read_bytes()
+    name_length, extra_length = struct.unpack("<HH", raw[info.header_offset + 26 : info.header_offset + 30])
+    return info.header_offset + 30 + name_length + extra_length
+
+
+def test_truncated_bundle_is_damaged(bundle_path):
+    bundle_path.write_bytes(bundle_path.read_bytes()[:-300])
+    with pytest.raises(ValueError, match="文件损坏") as error:
+        load_bundle(bundle_path)
+    assert str(bundle_path) in str(error.value)
+
+
+def test_flipped_weight_bit_is_damaged(bundle_path):
+    flip_bit(bundle_path, first_weight_offset(bundle_path))
+    with pytest.raises(ValueError, match="文件损坏"):
+        load_bundle(bundle_path)
+
+
+def test_flipped_first_byte_is_damaged(bundle_path):
+    flip_bit(bundle_path, 0, 0x20)
+    with pytest.raises(ValueError, match="文件损坏"):
+        load_bundle(bundle_path)
+
+
+def test_flipped_central_directory_is_damaged(bundle_path):
+    # 目录项第 38 字节的 0x10 位是“目录”标记。data.pkl 被标成目录时 torch 读到空数据，不先核对就会误报为夹带代码。
+    with zipfile.ZipFile(bundle_path) as archive:
+        start = archive.start_dir
+    flip_bit(bundle_path, start + 38, 0x10)
+    with pytest.raises(ValueError, match="文件损坏"):
+        load_bundle(bundle_path)
+
+
+def test_save_bundle_rejects_directory_path(tmp_path, model, tokenizer):
+    with pytest.raises(IsADirectoryError, match="是一个目录") as error:
+        save_bundle(tmp_path, model, tokenizer, 16)
+    assert str(tmp_path) in str(error.value)
+
+
+def test_save_bundle_rejects_language_model(tmp_path, model, tokenizer):
+    with pytest.raises(TypeError, match="save_checkpoint"):
+        save_bundle(tmp_path / "gpt.pt", model.backbone, tokenizer, 16)
+
+
+def test_weight_sparsity_reads_quantized_layers(model):
+    pruned = prune_linear_weights(model, 0.5)
+    assert weight_sparsity(quantize_dynamic_int8(pruned)) == pytest.approx(weight_sparsity(pruned), abs=0.02)
+
+
+def test_weight_sparsity_needs_linear_layers():
+    with pytest.raises(ValueError, match="没有可以统计的 Linear 层"):
+        weight_sparsity(torch.nn.Sequential(torch.nn.ReLU()))
+
+
+def test_prune_rejects_quantized_model(model):
+    with pytest.raises(ValueError, match="先剪枝再量化"):
+        prune_linear_weights(quantize_dynamic_int8(model), 0.5)
+
+
+def test_prune_accepts_numpy_amount(model):
+    assert weight_sparsity(prune_linear_weights(model, np.float32(0.5))) == pytest.approx(0.5, abs=0.01)
+
+
+def test_export_rejects_max_length_one(model):
+    with pytest.raises(ValueError, match="max_length=1 太短"):
+        export_classifier(model, 1)
+
+
+def test_numpy_integers_accepted_as_lengths(model, tokenizer):
+    predictor = Predictor(model, tokenizer, np.int64(16), batch_size=np.int64(2))
+    assert predictor.max_length == 16
+    assert type(predictor.max_length) is int
+    assert median_latencies({"a": lambda: None}, repeats=np.int64(2)).keys() == {"a"}

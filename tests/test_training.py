@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
+import zipfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -376,3 +380,153 @@ def test_saved_checkpoint_is_readable_by_others(tmp_path):
 def test_optimizer_is_fused_on_cpu():
     optimizer = make_optimizer(GPT(tiny_model_config()), tiny_train_config(), torch.device("cpu"))
     assert optimizer.defaults["fused"] is True
+
+
+# ---------------------------------------------------------------- 损坏与不合规的输入
+
+
+def small_checkpoint() -> dict:
+    return {"config": {"a": 1}, "tokenizer": {}, "model": {"w": torch.ones(64)}}
+
+
+def flip_first_weight_bit(path) -> None:
+    """翻转 zip 里第一个张量数据条目的一个比特（模拟磁盘或传输出错）。"""
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if i.filename.endswith("/data/0"))
+    raw = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", raw[info.header_offset + 26 : info.header_offset + 30])
+    raw[info.header_offset + 30 + name_length + extra_length] ^= 1
+    path.write_bytes(raw)
+
+
+def test_load_checkpoint_truncated_file_is_damaged(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", small_checkpoint())
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(ValueError, match="文件损坏") as error:
+        load_checkpoint(path)
+    assert str(path) in str(error.value)
+
+
+def test_load_checkpoint_flipped_bit_is_damaged(tmp_path):
+    path = save_checkpoint(tmp_path / "a.pt", small_checkpoint())
+    flip_first_weight_bit(path)
+    with pytest.raises(ValueError, match="文件损坏"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("content", [b"", "这不是检查点".encode()])
+def test_load_checkpoint_rejects_non_zip_file(tmp_path, content):
+    path = tmp_path / "a.pt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="不是 save_checkpoint 写出的检查点") as error:
+        load_checkpoint(path)
+    assert str(path) in str(error.value)
+
+
+def test_load_checkpoint_rejects_bare_tensor(tmp_path):
+    torch.save(torch.ones(3), tmp_path / "t.pt")
+    with pytest.raises(ValueError, match="Tensor，不是检查点字典"):
+        load_checkpoint(tmp_path / "t.pt")
+
+
+def test_load_checkpoint_payload_gives_no_unsafe_advice(tmp_path):
+    marker = tmp_path / "payload_ran.txt"
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(marker)!r}, 'w').write('ran')",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"config": {}, "tokenizer": {}, "model": Payload()}, path)
+    with pytest.raises(pickle.UnpicklingError, match="拒绝加载检查点") as error:
+        load_checkpoint(path)
+    assert "exec" in str(error.value)
+    assert str(path) in str(error.value)
+    assert "weights_only=False" not in str(error.value)
+    assert error.value.__cause__ is None
+    assert error.value.__suppress_context__  # torch 原来的提示（改用 weights_only=False）不显示
+    assert not marker.exists()
+
+
+def test_load_checkpoint_rejects_directory(tmp_path):
+    with pytest.raises(IsADirectoryError, match="是一个目录"):
+        load_checkpoint(tmp_path)
+
+
+@pytest.mark.parametrize("value", [Path("x"), np.float64(0.5)])
+def test_save_checkpoint_rejects_unloadable_values(tmp_path, value):
+    with pytest.raises(TypeError, match=r"checkpoint\['config'\]") as error:
+        save_checkpoint(tmp_path / "a.pt", {"config": value, "tokenizer": {}, "model": {}})
+    assert type(value).__name__ in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_checkpoint_rejects_directory_path(tmp_path):
+    with pytest.raises(IsADirectoryError, match="是一个目录") as error:
+        save_checkpoint(tmp_path, small_checkpoint())
+    assert str(tmp_path) in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_full_checkpoint_passes_type_check(corpus, tmp_path):
+    trainer = make_trainer(corpus)
+    trainer.fit(until_step=1, progress=False)
+    path = trainer.save_checkpoint(tmp_path / "a.pt")
+    assert load_checkpoint(path)["step"] == 1
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        (dict(betas=(0.9, 1.5)), r"\[0, 1\)"),
+        (dict(betas=0.9), "两个数"),
+        (dict(betas=(0.9, "0.95")), "betas 应为数字"),
+        (dict(learning_rate="3e-3"), "learning_rate 应为数字"),
+        (dict(grad_clip=float("nan")), "grad_clip 应为有限的数"),
+        (dict(weight_decay=-1), "weight_decay 应为非负数"),
+        (dict(min_lr=float("inf")), "min_lr 应为有限的数"),
+        (dict(seed=1.5), "seed 应为整数"),
+    ],
+)
+def test_train_config_rejects_bad_numbers(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_train_config(**overrides)
+
+
+def test_train_config_accepts_numpy_scalars(tmp_path):
+    config = tiny_train_config(
+        max_steps=np.int64(12), learning_rate=np.float32(1e-2), min_lr=np.float64(1e-3), betas=np.array([0.9, 0.95]),
+        grad_clip=np.float32(1.0), seed=np.int64(3),
+    )  # fmt: skip
+    assert type(config.max_steps) is int
+    assert type(config.seed) is int
+    assert all(type(value) is float for value in (config.learning_rate, config.min_lr, config.grad_clip, *config.betas))
+    save_checkpoint(tmp_path / "a.pt", {"config": {}, "tokenizer": {}, "model": {}, "train": config.to_dict()})
+
+
+def test_train_config_keeps_python_values():
+    config = tiny_train_config(learning_rate=1, min_lr=0, betas=[0.8, 0.9])
+    assert config.learning_rate == 1
+    assert type(config.learning_rate) is int
+    assert config.betas == (0.8, 0.9)
+
+
+def test_from_dict_rejects_unknown_key():
+    with pytest.raises(ValueError, match=r"未知的键 \['max_step'\]"):
+        TrainConfig.from_dict({"max_step": 3})
+
+
+def test_evaluate_rejects_zero_max_windows():
+    model = GPT(tiny_model_config()).eval()
+    data = torch.randint(2, VOCAB, (100,))
+    with pytest.raises(ValueError, match="max_windows 应为正整数"):
+        evaluate(model, data, context_length=16, max_windows=0)
+    with pytest.raises(ValueError, match="batch_size 应为正整数"):
+        evaluate(model, data, context_length=16, batch_size=0)
+    assert evaluate(model, data, context_length=16, max_windows=np.int64(2)) > 0
+
+
+@pytest.mark.parametrize("peak", [0, -1.0, float("nan"), "1e9"])
+def test_mfu_rejects_bad_peak(peak):
+    with pytest.raises(ValueError, match="peak_flops"):
+        model_flops_utilization(1000.0, tiny_model_config(), peak)
