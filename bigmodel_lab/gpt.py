@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import asdict, dataclass
+import numbers
+from dataclasses import MISSING, asdict, dataclass, fields
 
 import torch
 from torch import nn
@@ -31,15 +32,19 @@ class GPTConfig:
     def __post_init__(self) -> None:
         for name in ("vocab_size", "context_length", "n_layer", "n_head", "d_model"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
                 raise ValueError(f"GPTConfig.{name} 应为正整数，实际为 {value!r}；请传入例如 {name}=4。")
+            setattr(self, name, int(value))  # NumPy 整数转成 Python int，检查点与 JSON 里都是普通整数
         if self.d_model % self.n_head != 0:
             raise ValueError(
                 f"GPTConfig.d_model={self.d_model} 应能被 n_head={self.n_head} 整除；"
                 f"请把 d_model 改为 n_head 的倍数，例如 {self.n_head * max(1, self.d_model // self.n_head)}。"
             )
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"GPTConfig.dropout 应在 [0, 1) 内，实际为 {self.dropout!r}；请传入例如 dropout=0.1。")
+        dropout = self.dropout
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"GPTConfig.dropout 应为 [0, 1) 内的数，实际为 {dropout!r}；请传入例如 dropout=0.1。")
+        if not isinstance(dropout, (int, float)):
+            self.dropout = float(dropout)  # NumPy 浮点数转成 Python float
 
     def to_dict(self) -> dict:
         """返回可写入检查点（checkpoint）的普通字典。"""
@@ -47,11 +52,17 @@ class GPTConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> GPTConfig:
-        """从 to_dict() 的结果重建配置；有未知的键时抛出 ValueError。"""
+        """从 to_dict() 的结果重建配置；有未知的键或缺少必需的键时抛出 ValueError。"""
+        if not isinstance(data, dict):
+            raise TypeError(f"data 应为字典，实际为 {type(data).__name__}；请传入 GPTConfig.to_dict() 的返回值。")
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"配置字典含有未知的键 {unknown}；可用的键为 {sorted(known)}。")
+        required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ValueError(f"配置字典缺少必需的键 {missing}；请传入 GPTConfig.to_dict() 的返回值，例如 {{'vocab_size': 100}}。")
         return cls(**data)
 
 
@@ -89,7 +100,8 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        logits = logits.float()  # bf16 自动混合精度下也用 fp32 求 softmax
+        if logits.dtype != torch.float64:
+            logits = logits.float()  # bf16 自动混合精度下也用 fp32 求 softmax，float64 则保持原精度
         probs = torch.softmax(logits, dim=-1)  # (N, V)
         nll = -probs.gather(-1, targets[:, None]).log()  # (N, 1)，-log p_y
         if not torch.isfinite(nll).all():
@@ -117,13 +129,44 @@ def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """返回平均交叉熵（nats/字符），与 F.cross_entropy(logits, targets) 相等。
 
     logits 形状 (N, V)，targets 形状 (N,)，取值在 [0, V) 内。反向只能做一次（见 _SoftmaxCrossEntropy）。
+    fp16/bf16 的 logits 用 fp32 计算，损失为 fp32；float64 的 logits 得到 float64 的损失。
     """
+    _check_targets_dtype(targets)
     if logits.dim() != 2 or targets.shape != logits.shape[:1]:
         raise ValueError(
             f"logits 应为 (N, V)、targets 应为 (N,)，实际为 {tuple(logits.shape)} 与 {tuple(targets.shape)}；"
             "请先用 flatten(0, 1) 把批维与序列维合并。"
         )
+    _check_in_vocab(logits.shape[1], targets=targets)
     return _SoftmaxCrossEntropy.apply(logits, targets)
+
+
+def _check_targets_dtype(targets: torch.Tensor) -> None:
+    if not isinstance(targets, torch.Tensor) or targets.dtype not in (torch.long, torch.int32):
+        kind = targets.dtype if isinstance(targets, torch.Tensor) else type(targets).__name__
+        raise TypeError(f"targets 应为 torch.long 张量，实际为 {kind}；请用 targets.long() 转换。")
+
+
+def _check_in_vocab(vocab_size: int, **tensors: torch.Tensor) -> None:
+    """检查各张量的编号都在 [0, vocab_size) 内。
+
+    每个张量只做一次 min/max 归约，几个张量的结果合在一次设备同步里取回。CPU 上每次约十几微秒。
+    NOTE: 在 GPU 上，这次同步让 CPU 先等前面排队的计算做完，梯度累积时会少一点 CPU 与 GPU 的重叠。
+    """
+    tensors = {name: t for name, t in tensors.items() if t.numel() > 0}
+    if not tensors:
+        return
+    bounds = torch.stack([b.long() for t in tensors.values() for b in torch.aminmax(t)]).tolist()
+    for i, name in enumerate(tensors):
+        low, high = bounds[2 * i], bounds[2 * i + 1]
+        if low < 0 or high >= vocab_size:
+            if name == "targets" and low < 0:
+                hint = "GPT 的损失不支持 -100 这类表示忽略的负数标签，请去掉这些位置"
+            else:
+                hint = "请检查编号是否来自与模型词表一致的 CharTokenizer"
+            raise ValueError(
+                f"{name} 的编号应在 [0, vocab_size={vocab_size}) 内，实际最小为 {low}、最大为 {high}；{hint}。"
+            )
 
 
 class CausalSelfAttention(nn.Module):
@@ -241,16 +284,22 @@ class GPT(nn.Module):
         return self.ln_f(x)  # (B, T, C)
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
-        """返回 (logits, loss)：logits 形状 (B, T, V)；给了 targets (B, T) 时 loss 是平均交叉熵（nats/字符），否则为 None。"""
-        logits = self.lm_head(self.features(idx))  # (B, T, V)
+        """返回 (logits, loss)：logits 形状 (B, T, V)；给了 targets (B, T) 时 loss 是平均交叉熵（nats/字符），否则为 None。
+
+        给了 targets 时先检查 idx 与 targets 的编号都在词表范围内（一次 min/max 归约）。
+        """
         if targets is None:
-            return logits, None
+            return self.lm_head(self.features(idx)), None  # (B, T, V)
+        self._check_idx(idx)
+        _check_targets_dtype(targets)
         if targets.shape != idx.shape:
             raise ValueError(
                 f"targets 的形状应与 idx 相同 {tuple(idx.shape)}，实际为 {tuple(targets.shape)}；"
                 "targets 应是 idx 向后错一位的序列。"
             )
-        loss = cross_entropy(logits.flatten(0, 1), targets.flatten())
+        _check_in_vocab(self.config.vocab_size, idx=idx, targets=targets)
+        logits = self.lm_head(self.features(idx))  # (B, T, V)
+        loss = _SoftmaxCrossEntropy.apply(logits.flatten(0, 1), targets.flatten())  # 形状与范围已在上面检查
         return logits, loss
 
     @torch.no_grad()
@@ -268,20 +317,43 @@ class GPT(nn.Module):
         top_k 只在概率最高的 k 个词元里采样。提示会先被移到模型所在的设备。
         generator 是 CPU 上的 torch.Generator 时，采样在 CPU 上进行，同一种子得到同一段文本。
         """
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, numbers.Integral) or max_new_tokens < 0:
             raise ValueError(f"max_new_tokens 应为非负整数，实际为 {max_new_tokens!r}；请传入例如 max_new_tokens=100。")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature < 0:
-            raise ValueError(f"temperature 应为非负数，实际为 {temperature!r}；常用 0.8 到 1.2，0 表示贪心解码。")
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k <= 0):
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, numbers.Real)
+            or not math.isfinite(temperature)
+            or temperature < 0
+        ):
+            raise ValueError(f"temperature 应为有限的非负数，实际为 {temperature!r}；常用 0.8 到 1.2，0 表示贪心解码。")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k <= 0):
             raise ValueError(f"top_k 应为正整数或 None，实际为 {top_k!r}；请传入例如 top_k=20，或 None 表示不截断。")
+        # NumPy 标量转成 Python 数，Python 的 int 与 float 原样保留
+        max_new_tokens = int(max_new_tokens)
+        if not isinstance(temperature, (int, float)):
+            temperature = float(temperature)
+        if top_k is not None:
+            top_k = int(top_k)
 
         if not isinstance(idx, torch.Tensor):
             raise TypeError(f"idx 应为形状 (B, T) 的 torch.long 张量，实际为 {type(idx).__name__}；请用 torch.tensor([ids]) 构造。")
         device = self.lm_head.weight.device
         idx = idx.to(device)
         self._check_idx(idx[..., -self.config.context_length :])
+        if idx.shape[1] == 0:
+            raise ValueError(
+                f"提示 idx 不能为空，实际形状为 {tuple(idx.shape)}；请至少给一个词元，例如 torch.tensor([tok.encode('春')])。"
+            )
+        _check_in_vocab(self.config.vocab_size, idx=idx)
         was_training = self.training
         self.eval()
+        try:
+            return self._sample(idx, max_new_tokens, temperature, top_k, generator)
+        finally:
+            self.train(was_training)  # 出错时也恢复原来的训练/评估模式
+
+    def _sample(self, idx, max_new_tokens, temperature, top_k, generator) -> torch.Tensor:
+        device = idx.device
         for _ in range(max_new_tokens):
             context = idx[:, -self.config.context_length :]  # 超出上下文长度时只看最后一段
             logits, _ = self(context)
@@ -298,7 +370,6 @@ class GPT(nn.Module):
                     probs = probs.to(generator.device)
                 next_id = torch.multinomial(probs, 1, generator=generator).to(device)  # (B, 1)
             idx = torch.cat([idx, next_id], dim=1)
-        self.train(was_training)
         return idx
 
 
@@ -307,8 +378,9 @@ class GPTClassifier(nn.Module):
 
     def __init__(self, config: GPTConfig, num_classes: int = 2):
         super().__init__()
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 2:
             raise ValueError(f"num_classes 应为不小于 2 的整数，实际为 {num_classes!r}；二分类请用 num_classes=2。")
+        num_classes = int(num_classes)
         self.config = config
         self.num_classes = num_classes
         self.backbone = GPT(config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -166,6 +167,8 @@ def test_mismatched_targets_raise_chinese_error():
         (dict(vocab_size=-1), "vocab_size"),
         (dict(dropout=1.0), "dropout"),
         (dict(d_model=32.0), "d_model"),
+        (dict(dropout="0.1"), "dropout"),
+        (dict(dropout=float("nan")), "dropout"),
     ],
 )
 def test_invalid_config_raises_chinese_error(overrides, message):
@@ -239,6 +242,8 @@ def test_generate_restores_training_mode():
         (dict(max_new_tokens=-1), "max_new_tokens"),
         (dict(max_new_tokens=3, temperature=-0.5), "temperature"),
         (dict(max_new_tokens=3, top_k=0), "top_k"),
+        (dict(max_new_tokens=3, temperature=float("nan")), "temperature"),
+        (dict(max_new_tokens=3, temperature=float("inf")), "temperature"),
     ],
 )
 def test_generate_invalid_arguments_raise_chinese_error(kwargs, message):
@@ -355,3 +360,99 @@ def test_cross_entropy_exact_when_probability_underflows():
     loss = cross_entropy(logits, targets)
     torch.testing.assert_close(loss, F.cross_entropy(logits, targets))
     assert math.isfinite(loss.item())
+
+
+@pytest.mark.parametrize("bad_value", [-100, VOCAB])
+def test_targets_out_of_range_raise(bad_value):
+    model = tiny_model()
+    targets = random_ids(2, 5)
+    targets[0, 1] = bad_value
+    with pytest.raises(ValueError, match=f"targets 的编号应在 \\[0, vocab_size={VOCAB}\\)"):
+        model(random_ids(2, 5), targets)
+
+
+def test_idx_out_of_range_raises():
+    model = tiny_model()
+    idx = random_ids(2, 5)
+    idx[1, 4] = VOCAB + 3
+    with pytest.raises(ValueError, match="idx 的编号"):
+        model(idx, random_ids(2, 5))
+
+
+def test_float_targets_raise_chinese_error():
+    model = tiny_model()
+    with pytest.raises(TypeError, match="targets.long"):
+        model(random_ids(2, 5), random_ids(2, 5).float())
+
+
+def test_int32_targets_still_accepted():
+    model = tiny_model()
+    idx, targets = random_ids(2, 5), random_ids(2, 5, seed=2)
+    torch.testing.assert_close(model(idx, targets.int())[1], model(idx, targets)[1])
+
+
+def test_generate_out_of_vocab_prompt_raises():
+    model = tiny_model()
+    with pytest.raises(ValueError, match="idx 的编号"):
+        model.generate(torch.tensor([[3, VOCAB]]), 2)
+
+
+def test_generate_empty_prompt_raises():
+    model = tiny_model()
+    with pytest.raises(ValueError, match="不能为空"):
+        model.generate(torch.zeros(2, 0, dtype=torch.long), 2)
+
+
+def test_generate_restores_mode_after_error():
+    model = tiny_model().train()
+    with pytest.raises(AttributeError):
+        model.generate(random_ids(1, 3), 2, generator="not a generator")
+    assert model.training
+
+
+def test_generate_accepts_numpy_scalars():
+    model = tiny_model()
+    prompt = random_ids(1, 3)
+    out = model.generate(prompt, np.int64(4), temperature=np.float32(0.8), top_k=np.int64(5))
+    assert out.shape == (1, 7)
+    greedy = model.generate(prompt, 4, temperature=0)
+    assert torch.equal(model.generate(prompt, np.int64(4), temperature=np.float64(0.0)), greedy)
+
+
+def test_config_accepts_numpy_scalars():
+    config = tiny_config(vocab_size=np.int64(10), n_layer=np.int32(1), dropout=np.float32(0.5))
+    assert config.vocab_size == 10
+    assert type(config.vocab_size) is int
+    assert type(config.n_layer) is int
+    assert config.dropout == 0.5
+    assert type(config.dropout) is float
+
+
+def test_config_from_dict_names_missing_keys():
+    with pytest.raises(ValueError, match=r"缺少必需的键 \['vocab_size'\]"):
+        GPTConfig.from_dict({})
+
+
+def test_classifier_accepts_numpy_num_classes():
+    classifier = GPTClassifier(tiny_config(), num_classes=np.int64(3))
+    assert classifier.num_classes == 3
+    assert classifier.head.out_features == 3
+
+
+def test_cross_entropy_keeps_float64():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(9, 6, generator=generator, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, 6, (9,), generator=generator)
+    loss = cross_entropy(logits, targets)
+    assert loss.dtype == torch.float64
+    loss.backward()
+    grad = logits.grad.clone()
+    logits.grad = None
+    F.cross_entropy(logits, targets).backward()
+    torch.testing.assert_close(loss, F.cross_entropy(logits, targets))
+    torch.testing.assert_close(grad, logits.grad)
+
+
+def test_cross_entropy_rejects_ignore_index():
+    with pytest.raises(ValueError, match="-100"):
+        cross_entropy(torch.randn(3, 4), torch.tensor([0, -100, 2]))

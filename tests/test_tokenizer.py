@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from bigmodel_lab.tokenizer import CharTokenizer
 
@@ -67,3 +68,39 @@ def test_unknown_rate():
     tokenizer = CharTokenizer.from_text("ab")
     assert tokenizer.unknown_rate("abcd") == 0.5
     assert tokenizer.unknown_rate("") == 0.0
+
+
+def test_decode_batch_tensor_hints_row():
+    tokenizer = CharTokenizer.from_text("春眠不觉晓")
+    out = torch.tensor([[2, 3], [4, 5]])
+    with pytest.raises(ValueError, match=r"tok\.decode\(out\[0\]\)"):
+        tokenizer.decode(out)
+    expected = tokenizer.itos[2] + tokenizer.itos[3]
+    assert tokenizer.decode(out[0]) == tokenizer.decode(out[0].numpy()) == expected
+
+
+@pytest.mark.parametrize("ids", ["23", [2.7], [2.0], torch.tensor([2.0]), [True], None])
+def test_decode_rejects_non_integer_ids(ids):
+    with pytest.raises(TypeError, match="decode"):
+        CharTokenizer.from_text("春眠不觉晓").decode(ids)
+
+
+def test_decode_accepts_numpy_integers():
+    tokenizer = CharTokenizer.from_text("春眠")
+    assert tokenizer.decode([np.int64(2), np.int32(3)]) == "春眠"
+
+
+@pytest.mark.parametrize("text,message", [(None, "from_text"), (b"ab", "decode"), (["a", 3], "字符串")])
+def test_from_text_rejects_non_strings(text, message):
+    with pytest.raises(TypeError, match=message):
+        CharTokenizer.from_text(text)
+
+
+def test_encode_array_rejects_none():
+    with pytest.raises(TypeError, match="encode_array 需要字符串"):
+        CharTokenizer.from_text("a").encode_array(None)
+
+
+def test_unknown_rate_rejects_none():
+    with pytest.raises(TypeError, match="unknown_rate 需要字符串"):
+        CharTokenizer.from_text("a").unknown_rate(None)
