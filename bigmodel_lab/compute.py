@@ -7,6 +7,7 @@ GPU 峰值取厂商数据表中不含稀疏加速的 BF16 张量核心数值，�
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from .gpt import GPTConfig, gpt_num_parameters
@@ -116,9 +117,17 @@ GPU_SPECS = {
 
 
 def _check_positive(name: str, value, example: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} 应为正数，实际为 {value!r}；请传入例如 {example}。")
+    """检查 value 是有限的正实数（Python 或 NumPy 的整数、浮点数均可，bool 除外），返回 float。"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} 应为有限的正数，实际为 {value!r}；请传入例如 {example}。")
     return float(value)
+
+
+def _check_positive_int(name: str, value, example: str) -> int:
+    """检查 value 是正整数（Python 或 NumPy 的整数均可，bool 与 1.5 这样的小数除外），返回 int。"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} 应为正整数，实际为 {value!r}；请传入例如 {example}。")
+    return int(value)
 
 
 def gpt_parameter_breakdown(
@@ -169,9 +178,9 @@ def approx_parameters(model: PublishedModel) -> int:
 
 def approx_block_parameters(n_layer: int, d_model: int) -> int:
     """返回 Transformer 块堆叠的近似参数量 12·L·d²（忽略偏置、层归一化与嵌入）。"""
-    _check_positive("n_layer", n_layer, "n_layer=12")
-    _check_positive("d_model", d_model, "d_model=768")
-    return 12 * int(n_layer) * int(d_model) ** 2
+    n_layer = _check_positive_int("n_layer", n_layer, "n_layer=12")
+    d_model = _check_positive_int("d_model", d_model, "d_model=768")
+    return 12 * n_layer * d_model**2
 
 
 def training_flops(n_parameters: float, n_tokens: float) -> float:
@@ -243,14 +252,21 @@ def estimate_training_cost(
     if gpu not in GPU_SPECS:
         raise ValueError(f"未知的 GPU {gpu!r}；可选值为 {', '.join(GPU_SPECS)}。")
     spec = GPU_SPECS[gpu]
-    if isinstance(utilization, bool) or not isinstance(utilization, (int, float)) or not 0 < utilization <= 1:
+    if isinstance(utilization, bool) or not isinstance(utilization, numbers.Real) or not 0 < utilization <= 1:
         raise ValueError(f"utilization 应在 (0, 1] 内，实际为 {utilization!r}；大模型训练常见 0.3 到 0.6，例如 0.4。")
+    utilization = float(utilization)
     if price_per_gpu_hour is None:
         price_per_gpu_hour = spec.example_price_per_hour
-    if isinstance(price_per_gpu_hour, bool) or not isinstance(price_per_gpu_hour, (int, float)) or price_per_gpu_hour < 0:
-        raise ValueError(f"price_per_gpu_hour 应为非负数（元/GPU·小时），实际为 {price_per_gpu_hour!r}；例如 12.0。")
-    if isinstance(n_gpus, bool) or not isinstance(n_gpus, int) or n_gpus < 1:
-        raise ValueError(f"n_gpus 应为正整数，实际为 {n_gpus!r}；例如 n_gpus=8。")
+    if (
+        isinstance(price_per_gpu_hour, bool)
+        or not isinstance(price_per_gpu_hour, numbers.Real)
+        or not 0 <= price_per_gpu_hour < math.inf  # NaN 也不满足
+    ):
+        raise ValueError(
+            f"price_per_gpu_hour 应为有限的非负数（元/GPU·小时），实际为 {price_per_gpu_hour!r}；例如 12.0。"
+        )
+    price_per_gpu_hour = float(price_per_gpu_hour)
+    n_gpus = _check_positive_int("n_gpus", n_gpus, "n_gpus=8")
 
     achieved = spec.peak_bf16_tflops * 1e12 * utilization  # 每块 GPU 实际每秒完成的 FLOPs
     gpu_hours = flops / achieved / 3600
@@ -260,8 +276,8 @@ def estimate_training_cost(
         gpu=spec.name,
         n_gpus=n_gpus,
         peak_tflops=spec.peak_bf16_tflops,
-        utilization=float(utilization),
-        price_per_gpu_hour=float(price_per_gpu_hour),
+        utilization=utilization,
+        price_per_gpu_hour=price_per_gpu_hour,
         flops=flops,
         gpu_hours=gpu_hours,
         wall_hours=gpu_hours / n_gpus,

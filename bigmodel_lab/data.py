@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import importlib.util
+import math
+import numbers
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -122,15 +124,32 @@ def split_news(lines: list[str], valid_fraction: float = 0.1) -> tuple[str, str]
     """把新闻段落按原顺序切开，末尾约 valid_fraction 的字符留作验证集，返回（训练文本，验证文本）。
 
     按时间顺序留出末尾而不是随机抽段落：相邻段落内容相近，随机抽取会让验证集“见过”训练内容。
-    段落之间用换行符连接。
+    段落之间用换行符连接。训练集与验证集都至少含一个段落且不为空，做不到时报错。
     """
     _check_fraction("valid_fraction", valid_fraction)
+    if isinstance(lines, str):
+        raise TypeError(
+            f"lines 应为段落列表，实际收到一个字符串（{lines!r:.30}）；按字符串切分会把每个字当作一段。"
+            "请传入 load_news() 返回的列表，或先用 text.splitlines() 切成段落。"
+        )
     if not lines:
         raise ValueError("lines 为空；请传入 load_news() 返回的段落列表。")
+    if len(lines) < 2:
+        raise ValueError(
+            f"lines 只有 {len(lines)} 段，无法同时切出训练文本与验证文本（按段落切分，每边至少一段）；"
+            "请传入至少两段，例如 load_news() 返回的段落列表。"
+        )
     sizes = np.cumsum([len(line) + 1 for line in lines])
     cut = int(np.searchsorted(sizes, sizes[-1] * (1 - valid_fraction)))
     cut = min(max(cut, 1), len(lines) - 1)
-    return "\n".join(lines[:cut]), "\n".join(lines[cut:])
+    train, valid = "\n".join(lines[:cut]), "\n".join(lines[cut:])
+    for name, text in (("训练文本", train), ("验证文本", valid)):
+        if not text:
+            raise ValueError(
+                f"按 valid_fraction={valid_fraction!r} 切分后{name}为空（分到这一边的只有一个空字符串段落）；"
+                "请先去掉空段落，例如 [line for line in lines if line]。"
+            )
+    return train, valid
 
 
 @dataclass
@@ -183,8 +202,25 @@ def load_reviews(normalize: bool = True) -> Reviews:
 
 
 def _check_fraction(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+    """检查 value 是 (0, 1) 内的实数；Python 与 NumPy 的数字都可以，bool 与 NaN 除外。"""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
         raise ValueError(f"{name} 应为 0 和 1 之间的小数，实际为 {value!r}；例如 0.1。")
+
+
+def _check_fractions(fractions) -> tuple[float, float, float]:
+    """检查 fractions 是三个和为 1 的有限非负实数，返回三个 float。"""
+    message = f"fractions 应为三个和为 1 的非负数，实际为 {fractions!r}；例如 (0.8, 0.1, 0.1)。"
+    try:
+        values = tuple(fractions)
+    except TypeError:
+        raise ValueError(message) from None
+    if len(values) != 3 or not all(
+        isinstance(f, numbers.Real) and not isinstance(f, bool) and 0 <= f < math.inf for f in values
+    ):
+        raise ValueError(message)
+    if abs(sum(values) - 1) > 1e-9:
+        raise ValueError(message)
+    return tuple(float(f) for f in values)
 
 
 def stratified_split(
@@ -192,13 +228,19 @@ def stratified_split(
 ) -> dict[str, np.ndarray]:
     """按类别分层、随机但可复现地划分下标，返回 {"train", "valid", "test"} 三组下标（各自升序）。
 
-    每个类别内部按 fractions 切分，因此三份中正负比例与整体相同。
+    每个类别内部按 fractions 切分，因此三份中正负比例与整体相同。labels 中不能有 NaN：
+    NaN 不等于任何值（包括自身），这些样本会被悄悄漏掉。
     """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"labels 应为非空的一维数组，实际形状为 {labels.shape}。")
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions 应为三个和为 1 的非负数，实际为 {fractions!r}；例如 (0.8, 0.1, 0.1)。")
+    if labels.dtype.kind in "fc" and np.isnan(labels).any():
+        missing = np.flatnonzero(np.isnan(labels))
+        raise ValueError(
+            f"labels 中有 {missing.size} 个 NaN（例如第 {missing[0]} 个）；缺少标签的样本无法分层划分，"
+            "请先删去这些样本或补全标签。"
+        )
+    fractions = _check_fractions(fractions)
 
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {"train": [], "valid": [], "test": []}

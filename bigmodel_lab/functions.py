@@ -2,7 +2,8 @@
 
 笔记本 01 与 02 逐个推导这些公式；这里是经过测试的版本，后面的笔记本直接导入。
 所有函数接受 float32 或 float64 的任意形状数组（整数与布尔值按 float64 计算），
-结果保持输入的精度。输入在 ±1e4 以内时不会上溢，也不产生 NaN 或 RuntimeWarning。
+结果保持输入的精度。输入在 ±1e4 以内时不会上溢，也不产生 NaN 或 RuntimeWarning；
+激活函数及其导数在 x = ±∞ 处返回数学上的极限值（例如 gelu(+∞) = +∞、gelu(-∞) = 0），同样不告警。
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def _as_float_array(value, name: str) -> np.ndarray:
         return array.astype(np.float32 if array.dtype.itemsize < 4 else np.float64)
     if kind in "biu":
         return array.astype(np.float64)
+    if kind == "O":
+        raise TypeError(
+            f"{name} 应为数值数组，实际的元素类型是 object（例如 {_first_item(array)!r}）；"
+            f"若元素都是数字，请先用 np.asarray({name}, dtype=float) 转换，"
+            "否则请检查其中是否混入了 None、字符串或其他对象。"
+        )
     raise TypeError(
         f"{name} 应为数值数组，实际的元素类型是 {array.dtype}（例如 {_first_item(array)!r}）；"
         "请传入数字，字符串要先用 float() 或 np.asarray(..., dtype=float) 转换。"
@@ -69,6 +76,17 @@ def _check_axis(axis, ndim: int, name: str = "x") -> int:
             f"axis={axis} 超出范围：{name} 有 {ndim} 维，axis 应在 {-ndim} 到 {ndim - 1} 之间。"
         )
     return int(axis)
+
+
+def _fill_limits(result: np.ndarray, x: np.ndarray, positive, negative) -> np.ndarray:
+    """把公式里 ∞·0 产生的 NaN 换成 x → ±∞ 时的极限：x > 0 处取 positive，x < 0 处取 negative。
+
+    只替换输入本身不是 NaN 的位置；NaN 输入仍得到 NaN。
+    """
+    spurious = np.isnan(result) & ~np.isnan(x)
+    if not spurious.any():
+        return result
+    return np.where(spurious, np.where(x > 0, positive, negative), result)
 
 
 def _check_same_shape(input: np.ndarray, target: np.ndarray) -> None:
@@ -186,12 +204,15 @@ def gelu(x, approximate: str = "none"):
     _check_approximate(approximate)
     x = _as_float_array(x, "x")
 
-    if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEF * x**3)
-        result = 0.5 * x * (1 + np.tanh(inner))
-    else:
-        # 用 erfc 而不是 1 + erf：x 很负时 1 + erf(x/√2) 会相减抵消，丢失精度。
-        result = 0.5 * x * erfc(-x / _SQRT_2)
+    # x = ±∞（或 float32 的 x³ 上溢）时公式中出现 ∞·0，随后由 _fill_limits 换成极限值。
+    with np.errstate(over="ignore", invalid="ignore"):
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEF * x**3)
+            result = 0.5 * x * (1 + np.tanh(inner))
+        else:
+            # 用 erfc 而不是 1 + erf：x 很负时 1 + erf(x/√2) 会相减抵消，丢失精度。
+            result = 0.5 * x * erfc(-x / _SQRT_2)
+    result = _fill_limits(result, x, x, 0.0)  # gelu(+∞) = +∞，gelu(-∞) = 0
     return _scalar_if_0d(result.astype(x.dtype, copy=False))
 
 
@@ -200,29 +221,35 @@ def gelu_derivative(x, approximate: str = "none"):
     _check_approximate(approximate)
     x = _as_float_array(x, "x")
 
-    if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEF * x**3)
-        t = np.tanh(inner)
-        d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_COEF * x**2)
-        result = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
-    else:
-        cdf = 0.5 * erfc(-x / _SQRT_2)
-        pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)  # x 很大时下溢为 0，不告警
-        result = cdf + x * pdf
+    with np.errstate(over="ignore", invalid="ignore"):  # 同 gelu：∞·0 随后换成极限值
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEF * x**3)
+            t = np.tanh(inner)
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_COEF * x**2)
+            result = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
+        else:
+            cdf = 0.5 * erfc(-x / _SQRT_2)
+            pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)  # x 很大时下溢为 0，不告警
+            result = cdf + x * pdf
+    result = _fill_limits(result, x, 1.0, 0.0)  # 导数在 +∞ 处趋于 1，在 -∞ 处趋于 0
     return _scalar_if_0d(result.astype(x.dtype, copy=False))
 
 
 def silu(x):
     """计算 SiLU（sigmoid linear unit，又名 Swish）：x·σ(x)。"""
     x = _as_float_array(x, "x")
-    return _scalar_if_0d(x * np.asarray(sigmoid(x)))
+    with np.errstate(invalid="ignore"):  # x = -∞ 时是 -∞·0，换成极限 0
+        result = x * np.asarray(sigmoid(x))
+    return _scalar_if_0d(_fill_limits(result, x, x, 0.0).astype(x.dtype, copy=False))
 
 
 def silu_derivative(x):
     """计算 SiLU 的导数 σ(x)·(1 + x·(1 - σ(x)))。"""
     x = _as_float_array(x, "x")
     s = np.asarray(sigmoid(x))
-    return _scalar_if_0d(s * (1 + x * (1 - s)))
+    with np.errstate(invalid="ignore"):  # x = ±∞ 时出现 ∞·0，换成极限 1 与 0
+        result = s * (1 + x * (1 - s))
+    return _scalar_if_0d(_fill_limits(result, x, 1.0, 0.0).astype(x.dtype, copy=False))
 
 
 # 名称 → (函数, 导数, 中文说明)，供笔记本与控件按名字查找。
@@ -274,7 +301,8 @@ def softmax(x, axis: int = -1):
     """沿 axis 计算 softmax：exp(x_i - m) / Σ_j exp(x_j - m)，m 为该行最大值。
 
     减去 m 不改变结果，却让最大的指数恰好是 e^0 = 1，因此不会上溢。
-    某一行全是 -∞ 时结果为 NaN，与 torch.softmax 相同。
+    非有限输入的处理与 torch.softmax 相同：-∞ 的概率为 0（用于掩码）；某一行全是 -∞，
+    或含有 +∞ 或 NaN 时，这一整行都是 NaN。
     """
     x = _as_float_array(x, "x")
     axis = _check_axis(axis, x.ndim)
@@ -282,15 +310,28 @@ def softmax(x, axis: int = -1):
 
     exps = np.exp(x - shift)
     with np.errstate(invalid="ignore"):  # 全 -∞ 的行是 0/0
-        return exps / np.sum(exps, axis=axis, keepdims=True)
+        result = exps / np.sum(exps, axis=axis, keepdims=True)
+    return _nan_rows_with_pos_inf(result, x, axis)
+
+
+def _nan_rows_with_pos_inf(result: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
+    """含 +∞ 的行整行记为 NaN（∞ - ∞ 没有定义），与 torch.softmax / torch.log_softmax 相同。"""
+    pos_inf = np.any(np.isposinf(x), axis=axis, keepdims=True)
+    if not pos_inf.any():
+        return result
+    return np.where(pos_inf, np.nan, result).astype(x.dtype, copy=False)
 
 
 def log_softmax(x, axis: int = -1):
-    """沿 axis 计算 log softmax：x_i - logsumexp(x)；即使某个概率下溢为 0，结果仍是有限值。"""
+    """沿 axis 计算 log softmax：x_i - logsumexp(x)；即使某个概率下溢为 0，结果仍是有限值。
+
+    非有限输入的处理同 softmax：全是 -∞ 或含有 +∞、NaN 的行整行为 NaN，与 torch.log_softmax 相同。
+    """
     x = _as_float_array(x, "x")
     axis = _check_axis(axis, x.ndim)
     with np.errstate(invalid="ignore"):  # 全 -∞ 的行是 -∞ - (-∞) = NaN，与 torch 相同
-        return x - logsumexp(x, axis=axis, keepdims=True)
+        result = x - logsumexp(x, axis=axis, keepdims=True)
+    return _nan_rows_with_pos_inf(result, x, axis)
 
 
 # ---------------------------------------------------------------------------
@@ -302,25 +343,31 @@ def mse_loss(input, target, reduction: str = "mean"):
     """计算均方误差（mean squared error，MSE）：(input - target)^2 的平均（或总和）。
 
     input 与 target 形状必须相同；reduction 为 "mean"、"sum" 或 "none"（逐元素）。
-    参数名与顺序同 torch.nn.functional.mse_loss。
+    参数名与顺序同 torch.nn.functional.mse_loss。差值或其平方超出浮点范围（例如 float32 中
+    相差 1e20）时结果为 inf，不发出警告，与 torch 相同。
     """
     _check_reduction(reduction)
     input = _as_float_array(input, "input")
     target = _as_float_array(target, "target")
     _check_same_shape(input, target)
     _check_not_empty(input, "input")
-    return _reduce((input - target) ** 2, reduction)
+    with np.errstate(over="ignore"):  # 上溢得到 inf，这正是要返回的结果
+        return _reduce((input - target) ** 2, reduction)
 
 
 def mse_loss_grad(input, target, reduction: str = "mean"):
-    """返回 mse_loss 对 input 的梯度 2(input - target)/N（reduction="sum" 时不除以 N）。"""
+    """返回 mse_loss 对 input 的梯度 2(input - target)/N（reduction="sum" 时不除以 N）。
+
+    与 mse_loss 相同，上溢的元素为 ±inf，不发出警告。
+    """
     _check_reduction(reduction, ("mean", "sum"))
     input = _as_float_array(input, "input")
     target = _as_float_array(target, "target")
     _check_same_shape(input, target)
     _check_not_empty(input, "input")
 
-    grad = 2 * (input - target)
+    with np.errstate(over="ignore"):
+        grad = 2 * (input - target)
     return grad / input.size if reduction == "mean" else grad
 
 
@@ -365,7 +412,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """由 logits z 计算二元交叉熵，等于 binary_cross_entropy(sigmoid(z), y)，但数值稳定。
 
     用恒等式 loss = max(z, 0) - z·y + log(1 + e^{-|z|})：指数部分不超过 1，也从不计算 log(0)。
-    weight 与 reduction 的含义同 binary_cross_entropy。
+    weight 与 reduction 的含义同 binary_cross_entropy。z = ±∞ 时取极限：预测与标签一致
+    （z = +∞ 且 y = 1，或 z = -∞ 且 y = 0）时损失为 0，否则为 +∞。
     """
     _check_reduction(reduction)
     input = _as_float_array(input, "input")
@@ -374,7 +422,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     _check_not_empty(input, "input")
     _check_binary_target(target)
 
-    loss = np.maximum(input, 0) - input * target + np.log1p(np.exp(-np.abs(input)))
+    with np.errstate(invalid="ignore"):  # z = ±∞ 时公式里出现 ∞ - ∞，下面换成极限值
+        loss = np.maximum(input, 0) - input * target + np.log1p(np.exp(-np.abs(input)))
+    infinite = np.isinf(input)
+    if infinite.any():
+        agrees = target == (input > 0)
+        loss = np.where(infinite, np.where(agrees, 0.0, np.inf), loss).astype(loss.dtype, copy=False)
 
     if weight is not None:
         loss = loss * _element_weight(weight, loss.shape, loss.dtype)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -59,8 +60,11 @@ def _as_1d_numeric(name: str, values) -> np.ndarray:
     return array
 
 
+_INT64_LIMIT = 2.0**63  # int64 能表示 [-2⁶³, 2⁶³)；超出的标签转换时会溢出，相等比较随之出错
+
+
 def _check_labels(name: str, values) -> np.ndarray:
-    """检查类别标签：一维、数值、有限、取整数值，返回 int64 数组。"""
+    """检查类别标签：一维、数值、有限、取整数值且在 int64 范围内，返回 int64 数组。"""
     array = _as_1d_numeric(name, values)
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array)):
@@ -71,7 +75,24 @@ def _check_labels(name: str, values) -> np.ndarray:
                 f"{name} 应为类别标签（整数），实际含有小数 {fractional[0]!r}；"
                 "若这是正类概率，请先用阈值转成标签，例如 (y_score >= 0.5).astype(int)。"
             )
+    if array.dtype.kind in "fu":
+        too_big = array[(array < -_INT64_LIMIT) | (array >= _INT64_LIMIT)]
+        if too_big.size:
+            raise ValueError(
+                f"{name} 中的标签 {too_big[0].item()!r} 超出 int64 的范围（绝对值约 9.2e18），无法准确比较；"
+                f"类别标签应为较小的整数，请先重新编码，例如 np.unique({name}, return_inverse=True)[1]。"
+            )
     return array.astype(np.int64)
+
+
+def _check_label_list(labels) -> np.ndarray:
+    """检查用户传入的 labels（要计算哪些类别）：非空，且每个都是合法的类别标签。"""
+    if hasattr(labels, "__len__") and len(labels) == 0:
+        raise ValueError(
+            "labels 为空，即没有列出任何类别；请至少列出一个类别，例如 labels=[0, 1]，"
+            "或传 labels=None 使用 y_true 与 y_pred 中出现过的全部标签。"
+        )
+    return _check_labels("labels", labels)
 
 
 def _check_scores(name: str, values) -> np.ndarray:
@@ -108,7 +129,7 @@ def _check_zero_division(zero_division):
         raise ValueError(
             f"zero_division 应为 'warn'、0、1 或 np.nan，实际为 {zero_division!r}；默认 'warn' 取 0 并发出警告。"
         )
-    if isinstance(zero_division, (int, float)) and not isinstance(zero_division, bool):
+    if isinstance(zero_division, numbers.Real) and not isinstance(zero_division, bool):
         if zero_division in (0, 1) or np.isnan(zero_division):
             return float(zero_division)
     raise ValueError(
@@ -156,7 +177,7 @@ def confusion_matrix(y_true, y_pred, *, labels=None, normalize: str | None = Non
                 stacklevel=2,
             )
     else:
-        labels = _check_labels("labels", labels)
+        labels = _check_label_list(labels)
         if len(np.unique(labels)) != len(labels):
             raise ValueError(f"labels 中有重复标签：{labels.tolist()}；请去重。")
 
@@ -220,7 +241,7 @@ def _select_labels(y_true, y_pred, labels, pos_label, average) -> np.ndarray:
         return np.array([pos_label], dtype=np.int64)
     if labels is None:
         return present
-    return _check_labels("labels", labels)
+    return _check_label_list(labels)
 
 
 def precision_recall_fscore_support(
@@ -251,8 +272,9 @@ def _prfs(y_true, y_pred, beta, labels, pos_label, average, warn_for, zero_divis
     y_true, y_pred = _check_label_pair(y_true, y_pred)
     if average not in AVERAGES:
         raise ValueError(f"average 应为 'binary'、'macro'、'micro' 或 None，实际为 {average!r}。")
-    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
-        raise ValueError(f"beta 应为非负实数，实际为 {beta!r}；F1 值对应 beta=1。")
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < np.inf:
+        raise ValueError(f"beta 应为非负的有限实数，实际为 {beta!r}；F1 值对应 beta=1。")
+    beta = float(beta)
     zero_division = _check_zero_division(zero_division)
     fill = 0.0 if zero_division == "warn" else zero_division
 

@@ -193,7 +193,7 @@ class Adam(Optimizer):
     """Adam：一阶矩 m 与二阶矩 v 的指数移动平均，加偏差修正（bias correction）。
 
     m ← β₁m + (1 - β₁)g，v ← β₂v + (1 - β₂)g²，m̂ = m/(1 - β₁ᵗ)，v̂ = v/(1 - β₂ᵗ)，
-    θ ← θ - lr·m̂/(√v̂ + ε)。weight_decay 按 L2 正则加到梯度上（g ← g + λθ），同 torch.optim.Adam。
+    θ ← θ - lr·m̂/(√v̂ + ε)，ε（eps）须为正数。weight_decay 按 L2 正则加到梯度上（g ← g + λθ），同 torch.optim.Adam。
     bias_correction=False 用来演示去掉修正后头几步会走多大，torch.optim 没有这个选项。
     """
 
@@ -209,6 +209,11 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         self.betas = _check_betas(betas)
         self.eps = _check_number("eps", eps, low=0.0)
+        if self.eps == 0:
+            raise ValueError(
+                "eps 应为正数，实际为 0.0；梯度为 0 时 √v̂ = 0，没有 eps 就是 0/0，参数会变成 NaN。"
+                "请传入例如 eps=1e-8。"
+            )
         self.weight_decay = _check_number("weight_decay", weight_decay, low=0.0)
         self.bias_correction = bool(bias_correction)
 

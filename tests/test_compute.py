@@ -1,5 +1,6 @@
 """算力与成本的公式：参数量、6·N·D、训练显存与 GPU 时估算。"""
 
+import numpy as np
 import pytest
 
 from bigmodel_lab.compute import (
@@ -139,3 +140,30 @@ def test_cost_estimator_builds_widget():
     from bigmodel_lab.widgets.compute import cost_estimator
 
     assert isinstance(cost_estimator(), ipywidgets.VBox)
+
+
+@pytest.mark.parametrize("bad", [1.5, 12.0, "12", True, -3])
+def test_approx_block_parameters_rejects_non_integers(bad):
+    with pytest.raises(ValueError, match="n_layer 应为正整数"):
+        approx_block_parameters(bad, 768)
+
+
+def test_compute_accepts_numpy_scalars():
+    assert approx_block_parameters(np.int64(12), np.int32(768)) == approx_block_parameters(12, 768)
+    assert training_flops(np.int64(10**6), np.float32(1e9)) == training_flops(1e6, 1e9)
+    estimate = estimate_training_cost(1e9, 20e9, utilization=np.float32(0.5), n_gpus=np.int64(8))
+    reference = estimate_training_cost(1e9, 20e9, utilization=0.5, n_gpus=8)
+    assert estimate.gpu_hours == reference.gpu_hours
+    assert type(estimate.n_gpus) is int
+    assert type(estimate.utilization) is float
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_price_rejected(bad):
+    with pytest.raises(ValueError, match="price_per_gpu_hour 应为有限的非负数"):
+        estimate_training_cost(1e9, 1e9, price_per_gpu_hour=bad)
+
+
+def test_fractional_gpu_count_rejected():
+    with pytest.raises(ValueError, match="n_gpus 应为正整数"):
+        estimate_training_cost(1e9, 1e9, n_gpus=8.0)

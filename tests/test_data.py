@@ -142,3 +142,41 @@ def test_stratified_split_rejects_bad_fractions():
 def test_stratified_split_rejects_2d_labels():
     with pytest.raises(ValueError, match="一维"):
         stratified_split(np.zeros((2, 2)))
+
+
+def test_stratified_split_rejects_nan_labels():
+    with pytest.raises(ValueError, match="labels 中有 2 个 NaN"):
+        stratified_split(np.array([0, 1, np.nan, 0, 1, np.nan]), (0.5, 0.5, 0.0))
+
+
+@pytest.mark.parametrize("bad", [(np.nan, 0.5, 0.5), (np.inf, 0.5, 0.5), 0.8, ("a", 0.5, 0.5), (True, 0, 0)])
+def test_stratified_split_rejects_malformed_fractions(bad):
+    with pytest.raises(ValueError, match="fractions 应为三个和为 1 的非负数"):
+        stratified_split(np.array([0, 1, 0, 1]), bad)
+
+
+def test_stratified_split_accepts_numpy_fractions():
+    labels = np.array([0, 1] * 10)
+    expected = stratified_split(labels, (0.8, 0.1, 0.1))
+    got = stratified_split(labels, np.array([0.8, 0.1, 0.1]))
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name])
+
+
+def test_split_news_rejects_single_paragraph():
+    with pytest.raises(ValueError, match="lines 只有 1 段"):
+        split_news(["一二三"])
+
+
+def test_split_news_rejects_empty_side():
+    with pytest.raises(ValueError, match="训练文本为空"):
+        split_news(["", "一二三"])
+
+
+def test_split_news_rejects_plain_string():
+    with pytest.raises(TypeError, match="lines 应为段落列表"):
+        split_news("一二三四五")
+
+
+def test_split_news_accepts_numpy_fraction():
+    assert split_news(["一", "二", "三"], np.float32(0.5)) == split_news(["一", "二", "三"], 0.5)

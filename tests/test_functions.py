@@ -562,3 +562,54 @@ def test_unknown_reduction_raises():
 def test_empty_input_raises():
     with pytest.raises(ValueError, match="input 为空"):
         functions.mse_loss(np.zeros(0), np.zeros(0))
+
+
+INF = np.array([np.inf, -np.inf])
+
+
+@pytest.mark.parametrize(
+    "name, value, derivative",
+    [("gelu", [np.inf, 0.0], [1.0, 0.0]), ("gelu_tanh", [np.inf, 0.0], [1.0, 0.0]), ("silu", [np.inf, 0.0], [1.0, 0.0])],
+)
+def test_activation_infinity_gives_limits(name, value, derivative):
+    f, df, _ = functions.ACTIVATIONS[name]
+    for dtype in (np.float32, np.float64):
+        x = INF.astype(dtype)
+        assert f(x).dtype == dtype
+        np.testing.assert_array_equal(f(x), value)
+        np.testing.assert_array_equal(df(x), derivative)
+
+
+def test_activation_nan_input_stays_nan():
+    assert np.isnan(functions.gelu(np.nan))
+    assert np.isnan(functions.silu_derivative(np.nan))
+
+
+def test_bce_logits_infinity_gives_limits():
+    z = np.array([np.inf, -np.inf, np.inf, -np.inf, np.inf])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.5])
+    loss = functions.binary_cross_entropy_with_logits(z, y, reduction="none")
+    np.testing.assert_array_equal(loss, [0.0, 0.0, np.inf, np.inf, np.inf])
+
+
+@pytest.mark.parametrize(
+    "input, target",
+    [(np.array([1e200]), np.array([-1e200])), (np.array([1e20], dtype=np.float32), np.array([0.0], dtype=np.float32))],
+)
+def test_mse_overflow_returns_inf_silently(input, target):
+    for reduction in ("mean", "sum", "none"):
+        assert np.all(np.isposinf(functions.mse_loss(input, target, reduction=reduction)))
+    assert np.all(np.isposinf(functions.mse_loss_grad(np.array([1e308]), np.array([-1e308]))))
+
+
+def test_softmax_positive_infinity_row_is_nan():
+    x = np.array([[np.inf, 1.0], [0.0, -np.inf]])
+    tensor = as_tensor(x)
+    np.testing.assert_array_equal(functions.softmax(x), torch.softmax(tensor, -1).numpy())
+    np.testing.assert_array_equal(functions.log_softmax(x), torch.log_softmax(tensor, -1).numpy())
+
+
+def test_object_array_message_is_accurate():
+    with pytest.raises(TypeError, match=r"object.*np\.asarray\(x, dtype=float\)") as info:
+        functions.sigmoid(np.array([1, 2], dtype=object))
+    assert "字符串要先用 float()" not in str(info.value)

@@ -404,3 +404,41 @@ def test_unknown_zero_division_is_rejected():
 def test_unknown_normalize_is_rejected():
     with pytest.raises(ValueError, match="normalize 应为"):
         ours.confusion_matrix([0, 1], [0, 1], normalize="rows")
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred",
+    [([1e19], [2e19]), (np.array([2**64 - 1], dtype=np.uint64), [-1]), ([2**64], [0])],
+)
+def test_labels_beyond_int64_are_rejected(y_true, y_pred):
+    with pytest.raises(ValueError, match="y_true 中的标签.*超出 int64"):
+        ours.accuracy_score(y_true, y_pred)
+
+
+def test_large_integer_float_labels_still_compare():
+    assert ours.accuracy_score([2.0**62, 1.0], [2.0**62, 2.0]) == 0.5
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ours.confusion_matrix([0, 1], [0, 1], labels=[]),
+        lambda: ours.precision_score([0, 1], [0, 1], labels=np.array([]), average="macro"),
+    ],
+)
+def test_empty_labels_mean_no_classes(call):
+    with pytest.raises(ValueError, match="labels 为空，即没有列出任何类别") as info:
+        call()
+    assert "样本" not in str(info.value)
+
+
+def test_numpy_scalar_arguments_accepted():
+    expected = sk.fbeta_score([0, 1, 1], [0, 1, 0], beta=2.0)
+    _, _, f_beta, _ = ours.precision_recall_fscore_support([0, 1, 1], [0, 1, 0], beta=np.float32(2), average="binary")
+    assert f_beta == pytest.approx(expected)
+    assert ours.precision_score([0, 0], [0, 0], zero_division=np.float32(1.0)) == 1.0
+
+
+def test_infinite_beta_is_rejected():
+    with pytest.raises(ValueError, match="beta"):
+        ours.precision_recall_fscore_support([0, 1], [0, 1], beta=float("inf"))

@@ -143,8 +143,9 @@ def test_adam_first_step_is_lr_times_sign():
 def test_adam_without_correction_overshoots():
     lr, (beta1, beta2) = 0.01, (0.9, 0.999)
     corrected, raw = np.zeros(1), np.zeros(1)
-    with_correction = Adam([corrected], lr=lr, betas=(beta1, beta2), eps=0.0)
-    without_correction = Adam([raw], lr=lr, betas=(beta1, beta2), eps=0.0, bias_correction=False)
+    # eps 必须为正，而 1e-15 对步长的影响远小于下面的容差 1e-9。
+    with_correction = Adam([corrected], lr=lr, betas=(beta1, beta2), eps=1e-15)
+    without_correction = Adam([raw], lr=lr, betas=(beta1, beta2), eps=1e-15, bias_correction=False)
 
     for t in range(1, 4):
         before_corrected, before_raw = corrected.copy(), raw.copy()
@@ -373,3 +374,17 @@ def test_min_lr_above_max_lr_raises():
 def test_non_integer_step_raises():
     with pytest.raises(TypeError, match="step 应为整数"):
         warmup_cosine_lr(1.5, max_lr=1.0, warmup_steps=1, total_steps=10)
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+@pytest.mark.parametrize("eps", [0.0, -1e-8, float("nan"), float("inf")])
+def test_adam_rejects_nonpositive_eps(cls, eps):
+    with pytest.raises(ValueError, match="eps"):
+        cls([np.ones(2)], eps=eps)
+
+
+def test_adam_accepts_numpy_scalar_hyperparameters():
+    param = np.ones(2)
+    opt = Adam([param], lr=np.float32(0.1), betas=(np.float64(0.9), 0.999), eps=np.float32(1e-8))
+    opt.step([np.zeros(2)])
+    assert np.all(param == 1.0)
