@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .compute import _check_positive_int
 from .optimizers import warmup_cosine_lr
 from .tokenizer import CharTokenizer
 
@@ -65,13 +66,6 @@ def _check_ids(ids, name: str = "ids") -> torch.Tensor:
     if len(ids) == 0:
         raise ValueError(f"{name} 中没有文本（形状 {tuple(ids.shape)}）；至少需要一条文本，请检查切片或筛选条件。")
     return ids
-
-
-def _check_positive_int(value, name: str, example: str) -> int:
-    """检查正整数参数（接受 NumPy 整数，不接受布尔值），返回 Python int。"""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} 应为正整数，实际为 {value!r}；请传入例如 {name}={example}。")
-    return int(value)
 
 
 def _check_labels(labels, count: int, num_classes: int | None, name: str = "labels", ids_name: str = "ids") -> np.ndarray:
@@ -157,7 +151,7 @@ def extract_features(model, ids: torch.Tensor, batch_size: int = 256, pad_id: in
     """用冻结的主干为每条文本算一次池化特征，返回 CPU 上的 (N, C) 张量；线性探测只需算一次。"""
     ids = _check_ids(ids)
     _check_length(model, ids)
-    batch_size = _check_positive_int(batch_size, "batch_size", "256")
+    batch_size = _check_positive_int("batch_size", batch_size, "batch_size=256")
     was_training = model.training
     model.eval()
     features = _map_batches(lambda batch: pooled_features(model, batch, pad_id), ids, batch_size, _device_of(model), pad_id)
@@ -173,7 +167,7 @@ def predict_proba(model, ids: torch.Tensor, batch_size: int = 256, pad_id: int =
     """
     ids = _check_ids(ids)
     _check_length(model, ids)
-    batch_size = _check_positive_int(batch_size, "batch_size", "256")
+    batch_size = _check_positive_int("batch_size", batch_size, "batch_size=256")
     was_training = model.training
     model.eval()
     logits = _map_batches(lambda batch: model(batch, pad_id=pad_id), ids, batch_size, _device_of(model), pad_id)
@@ -242,13 +236,13 @@ def finetune(
     _check_length(model, ids)
     num_classes = getattr(model, "num_classes", None)
     labels = torch.as_tensor(_check_labels(labels, len(ids), num_classes))
-    steps = _check_positive_int(steps, "steps", "200")
+    steps = _check_positive_int("steps", steps, "steps=200")
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or not 0 < batch_size <= len(ids):
         raise ValueError(f"batch_size 应为 1 到样本数 {len(ids)} 之间的整数，实际为 {batch_size!r}。")
     batch_size = int(batch_size)
-    log_every = _check_positive_int(log_every, "log_every", "10")
+    log_every = _check_positive_int("log_every", log_every, "log_every=10")
     if eval_every is not None:
-        eval_every = _check_positive_int(eval_every, "eval_every", "50（默认 None 只在最后验证一次）")
+        eval_every = _check_positive_int("eval_every", eval_every, "eval_every=50（默认 None 只在最后验证一次）")
     if valid is not None:
         # 训练前就检查验证集，免得训练完才发现它有问题。
         if not isinstance(valid, (tuple, list)) or len(valid) != 2:

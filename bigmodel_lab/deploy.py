@@ -16,7 +16,6 @@ import gzip
 import numbers
 import os
 import pickle
-import re
 import statistics
 import tempfile
 import time
@@ -34,13 +33,11 @@ from .classify import encode_texts
 from .data import LABEL_NAMES
 from .gpt import GPTClassifier, GPTConfig
 from .tokenizer import CharTokenizer
-from .training import zip_damage
+from .training import ZIP_MAGIC, rejected_object, zip_damage
 
 BUNDLE_KEYS = ("config", "num_classes", "tokenizer", "max_length", "model")
 DYNAMIC_INT8 = "dynamic_int8"
-_ZIP_MAGIC = b"PK\x03\x04"  # torch.save 默认写出 zip 格式
 _PICKLE_PROTOCOL_MARK = 0x80  # 协议 2 及以上的 pickle 流以这个字节开头
-_REJECTED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 
 # torch 2.13 的 torch.ao.quantization 在调用时发出这两条弃用警告（功能照常可用）；只在调用处忽略这两条。
 _QUANTIZATION_WARNINGS = (
@@ -158,7 +155,7 @@ def _check_file(path: Path) -> None:
         raise IsADirectoryError(f"{path} 是一个目录，不是文件；请传入文件包的路径，例如 artifacts/classifier_cpu.pt。")
     with path.open("rb") as stream:
         head = stream.read(4)
-    if head == _ZIP_MAGIC:
+    if head == ZIP_MAGIC:
         return
     if head[:1] == bytes([_PICKLE_PROTOCOL_MARK]):
         raise UnsafeFileError(
@@ -166,7 +163,7 @@ def _check_file(path: Path) -> None:
             "原始 pickle 在加载时可以执行任意代码；请让对方用 save_bundle 重新保存模型。"
         )
     if zipfile.is_zipfile(path):  # 结尾有完整的 zip 目录，只是开头的几个字节变了
-        raise ValueError(_damaged_message(path, f"开头的字节为 {head.hex()}，应为 {_ZIP_MAGIC.hex()}"))
+        raise ValueError(_damaged_message(path, f"开头的字节为 {head.hex()}，应为 {ZIP_MAGIC.hex()}"))
     raise ValueError(
         f"文件类型不对：{path} 开头的字节为 {head.hex() or '（空文件）'}，不是 torch.save 写出的 zip 文件包；"
         "请传入 save_bundle 保存的 .pt 文件。"
@@ -194,8 +191,7 @@ def load_weights_only(path) -> object:
                 warnings.filterwarnings("ignore", message=message, category=category)
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        found = _REJECTED_GLOBAL.search(str(error))
-        detail = f"其中引用了 {found.group(1)}" if found else "其中有白名单以外的对象"
+        detail = rejected_object(error)
         raise UnsafeFileError(
             f"拒绝加载 {path}：文件里夹带了 pickle 对象（{detail}），按 weights_only 规则不能加载，"
             "因为解开它就可能执行任意代码。只加载你信任的来源的文件；"

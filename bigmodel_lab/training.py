@@ -31,7 +31,7 @@ from .optimizers import warmup_cosine_lr
 from .tokenizer import CharTokenizer
 
 CHECKPOINT_FORMAT = 1
-_ZIP_MAGIC = b"PK\x03\x04"  # torch.save 默认写出 zip 格式
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save 默认写出 zip 格式，文件以这四个字节开头
 _REJECTED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 _DOS_DIRECTORY = 0x10  # zip 目录项外部属性里的“目录”标记位
 
@@ -355,6 +355,12 @@ def zip_damage(path: str | Path) -> str | None:
     return None
 
 
+def rejected_object(error: pickle.UnpicklingError) -> str:
+    """从 torch.load(weights_only=True) 的拒绝信息里取出被拒绝的对象，写成一句中文说明。"""
+    found = _REJECTED_GLOBAL.search(str(error))
+    return f"其中引用了 {found.group(1)}" if found else "其中有白名单以外的对象"
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
     """读取 save_checkpoint 写的检查点；weights_only=True 只还原张量与基本类型，不执行文件里的代码。
 
@@ -368,12 +374,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise FileNotFoundError(f"找不到检查点 {path}；请先运行笔记本 07 预训练模型，它会写出这个文件。")
     with path.open("rb") as stream:
         head = stream.read(4)
-    if head != _ZIP_MAGIC and zipfile.is_zipfile(path):  # 结尾有完整的 zip 目录，只是开头的几个字节变了
+    if head != ZIP_MAGIC and zipfile.is_zipfile(path):  # 结尾有完整的 zip 目录，只是开头的几个字节变了
         raise ValueError(
-            f"检查点 {path} 文件损坏（开头的字节为 {head.hex()}，应为 {_ZIP_MAGIC.hex()}）："
+            f"检查点 {path} 文件损坏（开头的字节为 {head.hex()}，应为 {ZIP_MAGIC.hex()}）："
             "请换用一份完好的副本，或重新运行笔记本 07 生成它。"
         )
-    if head != _ZIP_MAGIC:
+    if head != ZIP_MAGIC:
         found = "它是空文件" if not head else f"它开头的字节为 {head.hex()}"
         raise ValueError(
             f"{path} 不是 save_checkpoint 写出的检查点：{found}，而检查点是 torch.save 写出的 zip 文件；"
@@ -388,8 +394,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        found = _REJECTED_GLOBAL.search(str(error))
-        detail = f"其中引用了 {found.group(1)}" if found else "其中有白名单以外的对象"
+        detail = rejected_object(error)
         # 不附上 torch 的原始信息：它建议改用 weights_only=False 重新加载，那样会执行文件里夹带的代码。
         raise pickle.UnpicklingError(
             f"拒绝加载检查点 {path}：文件里有 weights_only 规则不允许的对象（{detail}），"
