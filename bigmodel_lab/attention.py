@@ -197,7 +197,7 @@ def _raise_if_scores_not_finite(scores: np.ndarray) -> None:
 
 
 def _exp_scores_stable(q, k, mask, is_causal: bool, scale) -> tuple[np.ndarray, np.ndarray]:
-    """先减去行最大值再取 exp，返回 softmax 的分子与行和；分数有 NaN、+inf 或整行被屏蔽时抛出 ValueError。"""
+    """返回 softmax 的分子与行和，先减去行最大值再取 exp。分数有 NaN、+inf 或整行被屏蔽时抛出 ValueError。"""
     scores = _masked_scores(q, k, mask, is_causal, scale)
     _raise_if_scores_not_finite(scores)
     row_max = scores.max(axis=-1, keepdims=True)

@@ -43,7 +43,7 @@ def _is_unanswered(answer) -> bool:
 
 
 def _first_string(value) -> str | None:
-    """返回答案（可能是嵌套列表）里的第一个字符串；没有时返回 None。"""
+    """返回答案（可能是嵌套列表）里的第一个字符串，没有字符串时返回 None。"""
     if isinstance(value, (str, bytes)):
         return value if isinstance(value, str) else value.decode("utf-8", "replace")
     if isinstance(value, (list, tuple)):
@@ -55,7 +55,7 @@ def _first_string(value) -> str | None:
 
 
 def _as_array(value) -> tuple[np.ndarray | None, str]:
-    """把答案转成浮点数组；转不了时返回 (None, 原因)。"""
+    """把答案转成浮点数组，返回 (数组, "")。转不了时返回 (None, 原因)。"""
     text = _first_string(value)
     if text is not None:
         return None, f"答案里有字符串 {text!r}；数值不要加引号。"

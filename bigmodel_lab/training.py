@@ -116,7 +116,7 @@ class TrainConfig:
 
 
 def _finite_number(name: str, value, example: str):
-    """确认 value 是有限的实数（不是布尔值）；Python 的 int 与 float 原样返回，NumPy 数等转成 float。"""
+    """确认 value 是有限的实数（不是布尔值）。Python 的 int 与 float 原样返回，NumPy 数等转成 float。"""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} 应为数字，实际为 {value!r}（{type(value).__name__}）；请传入例如 {example}。")
     if isinstance(value, numbers.Integral):
@@ -289,7 +289,7 @@ _LOADABLE_TYPES = (
 
 
 def _check_loadable(name: str, value) -> None:
-    """确认 value 只由 weights_only 加载允许的类型组成；否则抛出 TypeError，指出是哪一项。"""
+    """确认 value 只由 weights_only 加载允许的类型组成，否则抛出 TypeError，指出是哪一项。"""
     kind = type(value)
     if kind in (dict, OrderedDict):
         for key, item in value.items():

@@ -128,7 +128,7 @@ def test_sdpa_exp_overflow_and_underflow(dtype, offset):
 
 def test_sdpa_one_row_overflows():
     q, k, v = random_qkv()
-    q[0, 1, 2] *= 500.0  # 这一行的分数上千，exp 会上溢；其余各行照常
+    q[0, 1, 2] *= 500.0  # 这一行的分数上千，exp 会上溢，其余各行照常
     ours, weights = scaled_dot_product_attention(q, k, v, return_weights=True)
     assert max_difference(ours, torch_sdpa(q, k, v)) < TOLERANCE
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-12)
@@ -138,7 +138,7 @@ def test_sdpa_one_row_overflows():
     "dtype, score, value",
     [(np.float16, 10.0, 2.0), (np.float32, 85.0, 100.0), (np.float64, 700.0, 1e4)],
 )
-def test_sdpa_large_values_times_v_stay_finite(dtype, score, value):
+def test_sdpa_large_product_stays_finite(dtype, score, value):
     # exp(分数) 本身不上溢，但没有归一化的分子乘以 V 会上溢：结果仍应等于 V。
     q = np.array([[score]], dtype=dtype)
     k = np.ones((10, 1), dtype=dtype)
@@ -147,7 +147,7 @@ def test_sdpa_large_values_times_v_stay_finite(dtype, score, value):
     np.testing.assert_allclose(output, [[value]], rtol=1e-3)
 
 
-def test_sdpa_float16_random_inputs_match_float64():
+def test_sdpa_float16_matches_float64():
     rng = np.random.default_rng(0)
     q, k, v = (rng.normal(0.0, 2.5, (4, 32, 64)) for _ in range(3))
     expected = scaled_dot_product_attention(q, k, v)

@@ -47,7 +47,7 @@ def test_check_close_names_ragged_lists():
     assert "长度不一致" in feedback.message
 
 
-def test_check_function_huge_result_and_hint_spacing():
+def test_check_function_huge_result():
     feedback = check_function(lambda x: 256**256, [((1,), 2.0)], hint="检查缩放因子。")
     assert feedback.status == INCORRECT
     assert "太大" in feedback.message
